@@ -1,0 +1,1 @@
+"""Doorstep grid_reports service."""

@@ -1,0 +1,1 @@
+"""Registration domain: pure rules about residents, employers and their identifiers."""

@@ -1,0 +1,1 @@
+"""Doorstep platform core shared by every service."""

@@ -1,0 +1,195 @@
+"""Who is calling, and where they may act.
+
+Registration signs RS256 JWTs; every service verifies them with the public key
+only. A principal's scope is a list of area codes: area codes nest by prefix
+(a grid's code starts with its community's code, and so on up to the city), so
+"inside my subtree" is a prefix test that needs no lookup in another service.
+Partners call with an API key instead; each service resolves keys from its own
+projection of registration's partner events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from doorstep_shared.domain import DomainError, Forbidden, utcnow
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Role(StrEnum):
+    CITY_ADMIN = "city_admin"
+    DISTRICT_ADMIN = "district_admin"
+    STREET_ADMIN = "street_admin"
+    COMMUNITY_STAFF = "community_staff"
+    GRID_WORKER = "grid_worker"
+    TEAM_LEADER = "team_leader"
+    PARTNER = "partner"
+    RESIDENT = "resident"
+
+
+ADMIN_ROLES = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMIN})
+STAFF_ROLES = ADMIN_ROLES | {Role.COMMUNITY_STAFF, Role.GRID_WORKER}
+
+
+def within(area_code: str, scope: str) -> bool:
+    return area_code.startswith(scope)
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    areas: tuple[str, ...] = ()
+    name: str = ""
+    partner_id: str | None = None
+    partner_kind: str | None = None
+    resident_id: str | None = None
+
+    def can_act_in(self, area_code: str | None) -> bool:
+        if area_code is None:
+            return False
+        return any(within(area_code, scope) for scope in self.areas)
+
+    def require_area(self, area_code: str | None, field: str = "area_code") -> None:
+        if not self.can_act_in(area_code):
+            raise Forbidden(f"{self.role} {self.subject} may not act in area {area_code}", field=field)
+
+    def require_role(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(sorted(roles))
+            raise Forbidden(f"this action needs one of the roles: {allowed}")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+# keys and tokens ------------------------------------------------------------------
+
+
+def generate_keypair(directory: Path) -> tuple[Path, Path]:
+    """Create an RS256 key pair in `directory` unless one is there already."""
+    directory.mkdir(parents=True, exist_ok=True)
+    private, public = directory / "jwt_private.pem", directory / "jwt_public.pem"
+    if private.exists() and public.exists():
+        return private, public
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private.chmod(0o600)
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        self._key = private_key_pem
+        self.issuer, self.audience, self.ttl = issuer, audience, ttl
+
+    def issue(self, principal: Principal) -> str:
+        now = utcnow()
+        claims: dict[str, Any] = {
+            "sub": principal.subject,
+            "role": str(principal.role),
+            "areas": list(principal.areas),
+            "name": principal.name,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": secrets.token_hex(8),
+        }
+        if principal.partner_id:
+            claims["partner_id"] = principal.partner_id
+        if principal.resident_id:
+            claims["resident_id"] = principal.resident_id
+        return jwt.encode(claims, self._key, algorithm="RS256")
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+        self._key = public_key_pem
+        self.issuer, self.audience = issuer, audience
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer
+            )
+            return Principal(
+                subject=claims["sub"],
+                role=Role(claims["role"]),
+                areas=tuple(claims.get("areas", ())),
+                name=claims.get("name", ""),
+                partner_id=claims.get("partner_id"),
+                resident_id=claims.get("resident_id"),
+            )
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+
+
+# partner API keys -------------------------------------------------------------------
+
+API_KEY_PREFIX = "dsk"
+
+
+def new_api_key(partner_id: str) -> str:
+    return f"{API_KEY_PREFIX}_{partner_id.replace('-', '')}_{secrets.token_urlsafe(24)}"
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+ApiKeyResolver = Callable[[str], Awaitable[Principal | None]]
+
+# FastAPI dependencies ---------------------------------------------------------------
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    if token:
+        verifier: TokenVerifier = request.app.state.runtime.verifier
+        return verifier.verify(token)
+    if api_key:
+        resolver: ApiKeyResolver | None = request.app.state.runtime.api_key_resolver
+        principal = await resolver(hash_api_key(api_key)) if resolver else None
+        if principal is None:
+            raise Unauthorized("unknown or suspended API key")
+        return principal
+    raise Unauthorized("credentials required: a bearer token or an X-API-Key header")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

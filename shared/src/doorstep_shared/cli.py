@@ -1,0 +1,193 @@
+"""`doorstep` command: run the platform, serve one service, migrate, rebuild, make keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SERVICES: dict[str, int] = {"registration": 8001, "jobs": 8002, "grid_reports": 8003, "volunteering": 8004}
+
+
+def load_service(name: str) -> Any:
+    if name not in SERVICES:
+        raise SystemExit(f"unknown service {name!r}; one of: {', '.join(SERVICES)}")
+    return importlib.import_module(f"{name}.bootstrap")
+
+
+def available_services() -> list[str]:
+    out = []
+    for name in SERVICES:
+        try:
+            importlib.import_module(f"{name}.bootstrap")
+            out.append(name)
+        except ModuleNotFoundError:
+            continue
+    return out
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    module = load_service(args.service)
+    settings = module.Settings()
+    app = module.create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from doorstep_shared.db import Database
+    from doorstep_shared.migrations import upgrade
+
+    module = load_service(args.service)
+    settings = module.Settings()
+    definition = module.build_definition(settings)
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url)
+        await upgrade(db, definition.migrations_path)
+        await db.dispose()
+
+    asyncio.run(run())
+    print(f"{args.service}: schema at head")
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> None:
+    from doorstep_shared.migrations import make_revision
+
+    module = load_service(args.service)
+    definition = module.build_definition(module.Settings())
+    asyncio.run(make_revision(args.service, definition.migrations_path, args.message))
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from doorstep_shared.auth import generate_keypair
+
+    private, public = generate_keypair(Path(args.dir))
+    print(f"keys: {private} {public}")
+
+
+def cmd_rebuild(args: argparse.Namespace) -> None:
+    """Offline rebuild: clear the read models, replay every topic to its end, exit."""
+    from doorstep_shared.rebuild import rebuild_offline
+
+    module = load_service(args.service)
+    settings = module.Settings()
+    definition = module.build_definition(settings)
+    report = asyncio.run(rebuild_offline(definition, settings, only=args.projection))
+    for name, (events, seconds) in report.items():
+        rate = events / seconds if seconds else 0.0
+        print(f"{args.service}.{name}: {events} events in {seconds:.2f}s ({rate:,.0f} events/s)")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Start the embedded broker and every service; Ctrl-C stops them all."""
+    from doorstep_shared.auth import generate_keypair
+    from doorstep_shared.embedded import EmbeddedKafka, port_open
+
+    var = Path(os.environ.get("DOORSTEP_VAR_DIR", "var")).resolve()
+    (var / "logs").mkdir(parents=True, exist_ok=True)
+    generate_keypair(var / "keys")
+    env = dict(os.environ, DOORSTEP_VAR_DIR=str(var))
+    broker: EmbeddedKafka | None = None
+    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        if port_open("127.0.0.1", args.kafka_port):
+            raise SystemExit(f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker")
+        broker = EmbeddedKafka(port=args.kafka_port, log_file=var / "logs" / "kafka.log").start()
+        bootstrap = broker.bootstrap_servers
+        env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+        env.setdefault("KAFKA_ENABLE_IDEMPOTENCE", "false")
+    print(f"kafka        {bootstrap}" + (" (embedded, in memory)" if broker else ""))
+    services = args.services or available_services()
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def stop_all(*_: Any) -> None:
+        for _name, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for _name, proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if broker:
+            broker.stop()
+
+    try:
+        for name in services:
+            log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "doorstep_shared.cli", "serve", name], env=env, stdout=log, stderr=log
+            )
+            procs.append((name, proc))
+        for name in services:
+            port = SERVICES[name]
+            deadline = time.monotonic() + 60
+            while not port_open("127.0.0.1", port):
+                proc = dict(procs)[name]
+                if proc.poll() is not None:
+                    raise SystemExit(f"{name} exited; see {var / 'logs' / (name + '.log')}")
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{name} did not start; see {var / 'logs' / (name + '.log')}")
+                time.sleep(0.1)
+            print(f"{name:<12} http://127.0.0.1:{port}/docs  (logs: var/logs/{name}.log)")
+        admin_note = var / "admin-password.txt"
+        if admin_note.exists():
+            print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
+        print("Doorstep is running. Ctrl-C stops everything.")
+        while all(p.poll() is None for _, p in procs):
+            time.sleep(0.5)
+        dead = [n for n, p in procs if p.poll() is not None]
+        print(f"stopped: {', '.join(dead)} exited; see var/logs/")
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    finally:
+        stop_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="doorstep", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="start the embedded broker and all services")
+    p.add_argument("services", nargs="*", help="only these services")
+    p.add_argument("--kafka-port", type=int, default=9092)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", help="serve one service (HTTP API, relay, projections)")
+    p.add_argument("service")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply a service's schema migrations")
+    p.add_argument("service")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("makemigrations", help="autogenerate a migration from the models")
+    p.add_argument("service")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=cmd_makemigrations)
+
+    p = sub.add_parser("rebuild", help="rebuild a service's read models from the topics (service stopped)")
+    p.add_argument("service")
+    p.add_argument("--projection", default=None)
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("keys", help="create the JWT key pair if absent")
+    p.add_argument("--dir", default="var/keys")
+    p.set_defaults(func=cmd_keys)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

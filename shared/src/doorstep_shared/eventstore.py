@@ -1,0 +1,314 @@
+"""Append-only event store: per-aggregate streams plus one global position.
+
+`(stream_id, version)` is unique, so two writers that loaded the same version
+cannot both append: the second gets `ConcurrencyConflict` (HTTP 409).
+
+Positions must appear to readers in commit order, or a reader that has seen
+position 42 could later miss a slower transaction's position 41. On PostgreSQL
+every append takes one transaction-scoped advisory lock before drawing positions,
+so transactions that append commit one after another in position order (the
+approach the eventsourcing library takes with its table lock). SQLite has a
+single writer already. Gaps left by rolled-back transactions are harmless: a
+reader never waits for them, it only never skips past a committed row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from doorstep_shared.domain import Conflict, Event, EventRegistry, new_id, utcnow
+
+POSITION = BigInteger().with_variant(Integer, "sqlite")
+ADVISORY_LOCK_KEY = 0x0D005_7E9  # any constant: one event log per database
+
+
+class ConcurrencyConflict(Conflict):
+    title = "Concurrent modification"
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreTables:
+    events: Table
+    snapshots: Table
+    idempotency: Table
+    relay_checkpoints: Table
+    projection_tracking: Table
+    projection_streams: Table
+    projection_generations: Table
+
+
+def define_core_tables(metadata: MetaData) -> CoreTables:
+    """Declare the platform's tables on a service's own MetaData."""
+    ts = DateTime(timezone=True)
+    events = Table(
+        "events",
+        metadata,
+        Column("position", POSITION, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("stream_id", String(64), nullable=False),
+        Column("stream_type", String(64), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("event_type", String(128), nullable=False),
+        Column("schema_version", Integer, nullable=False, server_default="1"),
+        Column("data", JSON, nullable=False),
+        Column("meta", JSON, nullable=False),
+        Column("recorded_at", ts, nullable=False),
+        UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    )
+    snapshots = Table(
+        "snapshots",
+        metadata,
+        Column("stream_id", String(64), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("state", JSON, nullable=False),
+        Column("recorded_at", ts, nullable=False),
+    )
+    idempotency = Table(
+        "idempotency_keys",
+        metadata,
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JSON, nullable=False),
+        Column("created_at", ts, nullable=False),
+    )
+    relay = Table(
+        "relay_checkpoints",
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("position", POSITION, nullable=False),
+        Column("updated_at", ts, nullable=False),
+    )
+    tracking = Table(
+        "projection_tracking",
+        metadata,
+        Column("projection", String(100), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True, autoincrement=False),
+        Column("offset", BigInteger, nullable=False),
+        Column("updated_at", ts, nullable=False),
+    )
+    streams = Table(
+        "projection_streams",
+        metadata,
+        Column("projection", String(100), primary_key=True),
+        Column("stream_id", String(64), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    generations = Table(
+        "projection_generations",
+        metadata,
+        Column("projection", String(100), primary_key=True),
+        Column("generation", Integer, nullable=False),
+    )
+    return CoreTables(events, snapshots, idempotency, relay, tracking, streams, generations)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEvent:
+    """An event as recorded: what the relay publishes and projections receive."""
+
+    position: int
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> StoredEvent:
+        m = row._mapping
+        return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Upcasters:
+    """Lift stored event data from an old schema version to the next, one step at a time."""
+
+    def __init__(self) -> None:
+        self._steps: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        def deco(fn: Upcaster) -> Upcaster:
+            self._steps[(event_type, from_version)] = fn
+            return fn
+
+        return deco
+
+    def upcast(self, event_type: str, version: int, data: dict[str, Any], target: int) -> dict[str, Any]:
+        while version < target:
+            step = self._steps.get((event_type, version))
+            if step is None:
+                raise LookupError(f"no upcaster for {event_type} v{version}")
+            data = step(dict(data))
+            version += 1
+        return data
+
+
+class EventStore:
+    def __init__(
+        self,
+        tables: CoreTables,
+        registry: EventRegistry,
+        upcasters: Upcasters | None = None,
+        *,
+        snapshot_every: int = 0,
+    ) -> None:
+        self.t = tables
+        self.registry = registry
+        self.upcasters = upcasters or Upcasters()
+        self.snapshot_every = snapshot_every
+
+    async def append(
+        self,
+        session: AsyncSession,
+        *,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[Event],
+        meta: dict[str, Any] | None = None,
+    ) -> list[StoredEvent]:
+        """Append `events` after `expected_version`; returns them with their positions."""
+        if not events:
+            return []
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        current = await self.current_version(session, stream_id)
+        if current != expected_version:
+            raise ConcurrencyConflict(
+                f"stream {stream_id} is at version {current}, expected {expected_version}",
+                field="version",
+            )
+        now = utcnow()
+        rows = [
+            {
+                "event_id": new_id(),
+                "stream_id": stream_id,
+                "stream_type": stream_type,
+                "version": expected_version + i + 1,
+                "event_type": e.type_name(),
+                "schema_version": e.schema_version,
+                "data": e.to_data(),
+                "meta": dict(meta or {}),
+                "recorded_at": now,
+            }
+            for i, e in enumerate(events)
+        ]
+        try:
+            result = await session.execute(
+                insert(self.t.events).returning(self.t.events.c.position, self.t.events.c.version),
+                rows,
+            )
+            positions = {version: pos for pos, version in result.all()}
+        except IntegrityError as exc:  # the whole command's transaction is rolled back
+            raise ConcurrencyConflict(f"stream {stream_id} was changed concurrently", field="version") from exc
+        return [StoredEvent(position=positions[r["version"]], **r) for r in rows]
+
+    async def current_version(self, session: AsyncSession, stream_id: str) -> int:
+        stmt = select(func.max(self.t.events.c.version)).where(self.t.events.c.stream_id == stream_id)
+        return (await session.execute(stmt)).scalar() or 0
+
+    async def load(
+        self, session: AsyncSession, stream_id: str, after_version: int = 0
+    ) -> list[Event]:
+        stmt = (
+            select(self.t.events)
+            .where(self.t.events.c.stream_id == stream_id, self.t.events.c.version > after_version)
+            .order_by(self.t.events.c.version)
+        )
+        rows = (await session.execute(stmt)).all()
+        return [self.to_domain(StoredEvent.from_row(r)) for r in rows]
+
+    def to_domain(self, stored: StoredEvent) -> Event:
+        cls = self.registry.get(stored.event_type)
+        data = stored.data
+        if stored.schema_version < cls.schema_version:
+            data = self.upcasters.upcast(stored.event_type, stored.schema_version, data, cls.schema_version)
+        return cls.from_data(data)
+
+    def upcast_stored(self, stored: StoredEvent) -> StoredEvent:
+        """Return `stored` with its data lifted to the current class version."""
+        if stored.event_type not in self.registry:
+            return stored
+        cls = self.registry.get(stored.event_type)
+        if stored.schema_version >= cls.schema_version:
+            return stored
+        data = self.upcasters.upcast(stored.event_type, stored.schema_version, stored.data, cls.schema_version)
+        return dataclasses.replace(stored, data=data, schema_version=cls.schema_version)
+
+    async def read_after(self, session: AsyncSession, position: int, limit: int) -> list[StoredEvent]:
+        stmt = (
+            select(self.t.events)
+            .where(self.t.events.c.position > position)
+            .order_by(self.t.events.c.position)
+            .limit(limit)
+        )
+        return [StoredEvent.from_row(r) for r in (await session.execute(stmt)).all()]
+
+    async def last_position(self, session: AsyncSession) -> int:
+        return (await session.execute(select(func.max(self.t.events.c.position)))).scalar() or 0
+
+    async def stream_of(self, session: AsyncSession, position: int) -> tuple[str, int] | None:
+        stmt = select(self.t.events.c.stream_id, self.t.events.c.version).where(
+            self.t.events.c.position == position
+        )
+        row = (await session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def history(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
+        stmt = select(self.t.events).where(self.t.events.c.stream_id == stream_id).order_by(
+            self.t.events.c.version
+        )
+        return [StoredEvent.from_row(r) for r in (await session.execute(stmt)).all()]
+
+    # snapshots -------------------------------------------------------------
+
+    async def load_snapshot(self, session: AsyncSession, stream_id: str) -> tuple[int, dict[str, Any]] | None:
+        stmt = select(self.t.snapshots.c.version, self.t.snapshots.c.state).where(
+            self.t.snapshots.c.stream_id == stream_id
+        )
+        row = (await session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def save_snapshot(
+        self, session: AsyncSession, stream_id: str, version: int, state: dict[str, Any]
+    ) -> None:
+        await session.execute(self.t.snapshots.delete().where(self.t.snapshots.c.stream_id == stream_id))
+        await session.execute(
+            insert(self.t.snapshots).values(
+                stream_id=stream_id, version=version, state=state, recorded_at=utcnow()
+            )
+        )
+
+
+def positions_of(stored: Iterable[StoredEvent]) -> int:
+    return max((s.position for s in stored), default=0)

@@ -1,0 +1,160 @@
+"""Kafka conventions: topic names, CloudEvents binary-mode headers, the broker.
+
+Every event travels on `<service>.<aggregate>` keyed by its aggregate id, its
+JSON data as the value and its attributes as `ce_*` headers (CloudEvents 1.0
+Kafka protocol binding, binary mode), so any Kafka tool can read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+
+from doorstep_shared.eventstore import StoredEvent
+from doorstep_shared.settings import ServiceSettings
+
+SPEC_VERSION = "1.0"
+TYPE_PREFIX = "doorstep"
+
+
+def topic_name(service: str, aggregate: str, prefix: str = "") -> str:
+    return f"{prefix}{service}.{aggregate}"
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def event_headers(service: str, event: StoredEvent) -> dict[str, str]:
+    meta = event.meta or {}
+    headers = {
+        "ce_specversion": SPEC_VERSION,
+        "ce_id": event.event_id,
+        "ce_type": f"{TYPE_PREFIX}.{service}.{event.event_type}",
+        "ce_source": f"/doorstep/{service}",
+        "ce_subject": event.stream_id,
+        "ce_time": event.recorded_at.isoformat(),
+        "ce_sequence": str(event.version),
+        "ce_position": str(event.position),
+        "ce_schemaversion": str(event.schema_version),
+        "ce_streamtype": event.stream_type,
+        "content-type": "application/json",
+    }
+    if meta.get("correlation_id"):
+        headers["ce_correlationid"] = str(meta["correlation_id"])
+    if meta.get("causation_id"):
+        headers["ce_causationid"] = str(meta["causation_id"])
+    if meta.get("actor"):
+        headers["ce_actor"] = str(meta["actor"])
+    return headers
+
+
+def encode_data(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclasses.dataclass(frozen=True)
+class Envelope:
+    """An event as a consumer sees it: CloudEvents attributes plus where it was read."""
+
+    event_id: str
+    event_type: str
+    service: str
+    subject: str
+    sequence: int
+    position: int
+    schema_version: int
+    time: datetime | None
+    data: dict[str, Any]
+    correlation_id: str | None
+    causation_id: str | None
+    topic: str
+    partition: int
+    offset: int
+
+    @classmethod
+    def from_record(cls, record: Any) -> Envelope:
+        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (record.headers or [])}
+        ce_type = headers.get("ce_type", "")
+        parts = ce_type.split(".")
+        if len(parts) < 3 or parts[0] != TYPE_PREFIX:
+            raise ValueError(f"not a Doorstep event: ce_type={ce_type!r}")
+        value = record.value
+        data = json.loads(value) if value else {}
+        return cls(
+            event_id=headers["ce_id"],
+            event_type=parts[-1],
+            service=parts[1],
+            subject=headers.get("ce_subject", ""),
+            sequence=int(headers.get("ce_sequence", "0")),
+            position=int(headers.get("ce_position", "0")),
+            schema_version=int(headers.get("ce_schemaversion", "1")),
+            time=datetime.fromisoformat(headers["ce_time"]) if headers.get("ce_time") else None,
+            data=data,
+            correlation_id=headers.get("ce_correlationid"),
+            causation_id=headers.get("ce_causationid"),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+    @property
+    def stream_key(self) -> str:
+        """Dedupe key: events of one stream arrive in version order on one partition."""
+        return f"{self.service}:{self.subject}"
+
+
+class TopicEnsurer:
+    """Create topics before publishing to them.
+
+    Apache Kafka would auto-create them too; the embedded broker, once restarted
+    with empty memory, acknowledges writes to a topic it no longer has and drops
+    them, so the relay asks for its topics on every batch (a cheap no-op when
+    they exist) and a restart cannot swallow events.
+    """
+
+    def __init__(self, bootstrap_servers: str, partitions: int, replication: int) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.partitions = partitions
+        self.replication = replication
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def ensure(self, topics: set[str]) -> None:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
+            await admin.start()
+            self._admin = admin
+        result = await self._admin.create_topics(
+            [NewTopic(t, self.partitions, self.replication) for t in sorted(topics)]
+        )
+        for topic, code, message in getattr(result, "topic_errors", []):
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"cannot create topic {topic}: {code} {message}")
+
+    async def close(self) -> None:
+        if self._admin is not None:
+            admin, self._admin = self._admin, None
+            await admin.close()
+
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def make_broker(settings: ServiceSettings, *, client_suffix: str = "") -> KafkaBroker:
+    """A FastStream Kafka broker; idempotence is a setting (the embedded broker lacks it)."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"doorstep-{settings.service_name}{client_suffix}",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        acks="all",
+        request_timeout_ms=10_000,
+        linger_ms=2,
+        logger=logging.getLogger(f"doorstep.kafka.{settings.service_name}"),
+        log_level=logging.DEBUG,
+    )

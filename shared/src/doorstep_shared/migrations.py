@@ -1,0 +1,115 @@
+"""Alembic migrations, run programmatically: each service owns `<package>/migrations`.
+
+Schemas change only through revisions (never `create_all` in production); the
+embedded mode and the tests apply the same revisions at start-up.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from doorstep_shared.db import Database
+
+
+def alembic_config(script_location: Path, url: str = "") -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+async def upgrade(db: Database, script_location: Path, revision: str = "head") -> None:
+    cfg = alembic_config(script_location, db.url)
+
+    def _run(connection: Connection) -> None:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    async with db.write_lock(), db.engine.begin() as conn:
+        await conn.run_sync(_run)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of every service's `migrations/env.py`."""
+    from alembic import context
+
+    config = context.config
+    connection: Any = config.attributes.get("connection")
+    opts: dict[str, Any] = {"target_metadata": target_metadata, "render_as_batch": True, "compare_type": True}
+    if connection is None:
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **opts)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    context.configure(connection=connection, **opts)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+ENV_TEMPLATE = '''"""Alembic environment of the {service} service."""
+
+from doorstep_shared.migrations import run_env
+from {package}.models import metadata
+
+run_env(metadata)
+'''
+
+SCRIPT_TEMPLATE = '''"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+Create Date: ${create_date}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+${imports if imports else ""}
+
+revision: str = ${repr(up_revision)}
+down_revision: str | None = ${repr(down_revision)}
+branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
+depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
+'''
+
+
+async def make_revision(package: str, script_location: Path, message: str) -> None:
+    """Autogenerate a revision by diffing the models against the migrated schema."""
+    script_location.mkdir(parents=True, exist_ok=True)
+    (script_location / "versions").mkdir(exist_ok=True)
+    env = script_location / "env.py"
+    if not env.exists():
+        env.write_text(ENV_TEMPLATE.format(service=package, package=package))
+    mako = script_location / "script.py.mako"
+    if not mako.exists():
+        mako.write_text(SCRIPT_TEMPLATE)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{tmp}/schema.db")
+        await upgrade(db, script_location)
+        cfg = alembic_config(script_location, db.url)
+
+        def _run(connection: Connection) -> None:
+            cfg.attributes["connection"] = connection
+            command.revision(cfg, message=message, autogenerate=True)
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_run)
+        await db.dispose()

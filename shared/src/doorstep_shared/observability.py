@@ -1,0 +1,95 @@
+"""Structured JSON logs with correlation ids, request metrics, health endpoints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdFilter
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pythonjsonlogger.json import JsonFormatter
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from doorstep_shared.metrics import REQUEST_LATENCY
+from doorstep_shared.problems import problem
+
+_configured = False
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """JSON lines on stderr; every record carries the service and the correlation id."""
+    global _configured
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    if _configured:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{correlation_id}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+        )
+    )
+    root.handlers = [handler]
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    _configured = True
+
+
+class MetricsMiddleware(BaseHTTPMiddleware):
+    def __init__(self, app: Any, service: str) -> None:
+        super().__init__(app)
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        REQUEST_LATENCY.labels(self.service, request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - start
+        )
+        return response
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="The process is alive")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Database and broker are reachable", response_model=None)
+    async def ready(request: Request) -> dict[str, Any] | Response:
+        runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            await runtime.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["broker"] = await runtime.broker_status()
+        ok = all(v == "ok" for v in checks.values())
+        if not ok:
+            return problem(503, title="Not ready", detail=", ".join(f"{k}: {v}" for k, v in checks.items()))
+        return {"status": "ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_observability(app: FastAPI, service: str) -> None:
+    from asgi_correlation_id import CorrelationIdMiddleware
+
+    app.add_middleware(MetricsMiddleware, service=service)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.include_router(health_router())

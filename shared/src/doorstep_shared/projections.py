@@ -1,0 +1,329 @@
+"""Projections: read models fed from Kafka, checkpointed in their own database.
+
+A runner consumes its topics in a consumer group with manual acknowledgement
+(FastStream's Kafka default would commit before we process). Each batch is
+applied in one transaction together with the per-partition offsets and the
+per-stream versions it reached, so a redelivered message or a republished
+event is recognised and skipped. Only after that commit is the Kafka offset
+committed. An event that keeps failing goes to `<topic>.dlq` with its error and
+the runner moves on; an infrastructure failure rewinds and retries instead.
+
+Rebuild = clear the read model and its tracking, bump the projection's
+generation (which names a fresh consumer group) and replay from the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from doorstep_shared.db import Database, upsert
+from doorstep_shared.domain import utcnow
+from doorstep_shared.eventstore import CoreTables
+from doorstep_shared.messaging import Envelope, dead_letter_topic
+from doorstep_shared.metrics import PROJECTION_APPLIED, PROJECTION_DEAD_LETTERS, PROJECTION_LAG
+
+log = logging.getLogger("doorstep.projections")
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class Projection:
+    """A named read model: the topics it reads, its handlers and its tables."""
+
+    def __init__(self, name: str, topics: Sequence[str], tables: Iterable[Any] = ()) -> None:
+        self.name = name
+        self.topics = list(topics)
+        self.tables: list[Table] = [getattr(t, "__table__", t) for t in tables]
+        self.handlers: dict[str, Handler] = {}
+
+    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            for event_type in event_types:
+                self.handlers[event_type] = fn
+            return fn
+
+        return deco
+
+    async def apply(self, session: AsyncSession, env: Envelope) -> None:
+        handler = self.handlers.get(env.event_type)
+        if handler is not None:
+            await handler(session, env)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        tables: CoreTables,
+        projection: Projection,
+        broker_factory: Callable[[], KafkaBroker],
+        service: str,
+        topic_prefix: str = "",
+        max_attempts: int = 3,
+        max_records: int = 1000,
+    ) -> None:
+        self.db = db
+        self.t = tables
+        self.projection = projection
+        self.broker_factory = broker_factory
+        self.service = service
+        self.topic_prefix = topic_prefix
+        self.max_attempts = max_attempts
+        self.max_records = max_records
+        self.broker: KafkaBroker | None = None
+        self._subscriber: Any = None
+        self._applied = asyncio.Condition()
+        self.generation = 0
+        self.dead_letters = 0
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    @property
+    def topics(self) -> list[str]:
+        return [f"{self.topic_prefix}{t}" for t in self.projection.topics]
+
+    def group_id(self) -> str:
+        return f"{self.topic_prefix}{self.service}.{self.name}.g{self.generation}"
+
+    async def start(self) -> None:
+        self.generation = await self._load_generation()
+        broker = self.broker_factory()
+        subscriber = broker.subscriber(
+            *self.topics,
+            group_id=self.group_id(),
+            batch=True,
+            max_records=self.max_records,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.service}.{self.name}",
+            description=f"Read-model projection {self.name} of {self.service}",
+        )
+        subscriber(self._on_batch)
+        self._subscriber = subscriber
+        self.broker = broker
+        await broker.start()
+
+    async def stop(self) -> None:
+        if self.broker is not None:
+            await self.broker.stop()
+            self.broker = None
+            self._subscriber = None
+
+    # consuming ---------------------------------------------------------------
+
+    async def _on_batch(self, body: list[Any], msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        try:
+            await self._apply(records)
+        except Exception:
+            log.warning("batch failed, applying one by one", exc_info=True)
+            try:
+                for record in records:
+                    await self._apply_isolated(record)
+            except Exception:
+                log.exception("projection %s cannot write; rewinding", self.name)
+                await msg.nack()
+                await asyncio.sleep(1.0)
+                return
+        await msg.ack()
+        self._update_lag(msg, records)
+
+    async def _apply(self, records: Sequence[Any]) -> int:
+        """Apply records in one transaction with their checkpoints; returns how many applied."""
+        applied = 0
+        async with self.db.transaction() as session:
+            offsets = await self._load_offsets(session, {(r.topic, r.partition) for r in records})
+            fresh = [r for r in records if r.offset > offsets.get((r.topic, r.partition), -1)]
+            envelopes = [Envelope.from_record(r) for r in fresh]
+            versions = await self._load_versions(session, {e.stream_key for e in envelopes})
+            stream_rows: dict[str, dict[str, Any]] = {}
+            for env in envelopes:
+                if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
+                    continue  # republished by the relay: already applied
+                await self.projection.apply(session, env)
+                applied += 1
+                versions[env.stream_key] = env.sequence
+                stream_rows[env.stream_key] = {
+                    "projection": self.name,
+                    "stream_id": env.stream_key,
+                    "version": env.sequence,
+                    "position": env.position,
+                }
+            await self._save_offsets(session, fresh)
+            await upsert(session, self.t.projection_streams, list(stream_rows.values()), ["projection", "stream_id"])
+        PROJECTION_APPLIED.labels(self.service, self.name).inc(applied)
+        async with self._applied:
+            self._applied.notify_all()
+        return applied
+
+    async def _apply_isolated(self, record: Any) -> None:
+        error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply([record])
+                return
+            except Exception as exc:  # retried, then dead-lettered
+                error = exc
+                await asyncio.sleep(0.05 * attempt)
+        assert error is not None
+        await self._dead_letter(record, error)
+
+    async def _dead_letter(self, record: Any, error: Exception) -> None:
+        """Park a poison event on the dead-letter topic, then step over it."""
+        assert self.broker is not None
+        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])}
+        headers.update(
+            {
+                "dlq_error": f"{type(error).__name__}: {error}"[:1000],
+                "dlq_projection": f"{self.service}.{self.name}",
+                "dlq_topic": record.topic,
+                "dlq_partition": str(record.partition),
+                "dlq_offset": str(record.offset),
+            }
+        )
+        await self.broker.publish(
+            record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers
+        )
+        async with self.db.transaction() as session:
+            await self._save_offsets(session, [record])
+        self.dead_letters += 1
+        PROJECTION_DEAD_LETTERS.labels(self.service, self.name).inc()
+        log.error(
+            "event dead-lettered",
+            extra={"projection": self.name, "topic": record.topic, "offset": record.offset, "error": str(error)},
+        )
+
+    # checkpoints -------------------------------------------------------------
+
+    async def _load_offsets(self, session: AsyncSession, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        t = self.t.projection_tracking
+        rows = await session.execute(
+            select(t.c.topic, t.c.partition, t.c.offset).where(
+                t.c.projection == self.name, t.c.topic.in_({tp[0] for tp in tps})
+            )
+        )
+        return {(r.topic, r.partition): r.offset for r in rows}
+
+    async def _save_offsets(self, session: AsyncSession, records: Sequence[Any]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for r in records:
+            last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+        rows = [
+            {"projection": self.name, "topic": tp[0], "partition": tp[1], "offset": off, "updated_at": utcnow()}
+            for tp, off in last.items()
+        ]
+        await upsert(session, self.t.projection_tracking, rows, ["projection", "topic", "partition"])
+
+    async def _load_versions(self, session: AsyncSession, keys: set[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        t = self.t.projection_streams
+        out: dict[str, int] = {}
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            rows = await session.execute(
+                select(t.c.stream_id, t.c.version).where(
+                    t.c.projection == self.name, t.c.stream_id.in_(key_list[i : i + 500])
+                )
+            )
+            out.update({r.stream_id: r.version for r in rows})
+        return out
+
+    async def _load_generation(self) -> int:
+        t = self.t.projection_generations
+        async with self.db.session() as s:
+            return (await s.execute(select(t.c.generation).where(t.c.projection == self.name))).scalar() or 0
+
+    # read-your-writes and status ------------------------------------------------
+
+    async def stream_version(self, stream_key: str) -> int:
+        t = self.t.projection_streams
+        async with self.db.session() as s:
+            stmt = select(t.c.version).where(t.c.projection == self.name, t.c.stream_id == stream_key)
+            return (await s.execute(stmt)).scalar() or 0
+
+    async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
+        """Wait until this projection has applied `version` of a stream; False on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if await self.stream_version(stream_key) >= version:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            async with self._applied:
+                try:
+                    await asyncio.wait_for(self._applied.wait(), min(remaining, 0.1))
+                except TimeoutError:
+                    pass
+
+    def _update_lag(self, msg: KafkaMessage, records: Sequence[Any]) -> None:
+        consumer: Any = getattr(msg, "consumer", None)
+        if consumer is None or not hasattr(consumer, "highwater"):
+            return
+        last: dict[Any, int] = {}
+        for r in records:
+            last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+        lag = 0
+        for (topic, partition), offset in last.items():
+            from aiokafka import TopicPartition
+
+            high = consumer.highwater(TopicPartition(topic, partition))
+            if high is not None:
+                lag += max(0, high - offset - 1)
+        PROJECTION_LAG.labels(self.service, self.name).set(lag)
+
+    async def tracked_offsets(self) -> dict[tuple[str, int], int]:
+        t = self.t.projection_tracking
+        async with self.db.session() as s:
+            rows = await s.execute(select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name))
+            return {(r.topic, r.partition): r.offset for r in rows}
+
+    async def wait_caught_up(self, end_offsets: dict[tuple[str, int], int], timeout: float) -> None:
+        """Wait until every partition in `end_offsets` (next offset to write) is applied."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            tracked = await self.tracked_offsets()
+            if all(tracked.get(tp, -1) >= end - 1 for tp, end in end_offsets.items() if end > 0):
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"projection {self.name} did not catch up")
+            async with self._applied:
+                try:
+                    await asyncio.wait_for(self._applied.wait(), 0.1)
+                except TimeoutError:
+                    pass
+
+    # rebuild -----------------------------------------------------------------------
+
+    async def reset(self) -> int:
+        """Clear the read model and its checkpoints and move to a new consumer group."""
+        gens = self.t.projection_generations
+        async with self.db.transaction() as s:
+            for table in reversed(self.projection.tables):
+                await s.execute(delete(table))
+            await s.execute(delete(self.t.projection_tracking).where(self.t.projection_tracking.c.projection == self.name))
+            await s.execute(delete(self.t.projection_streams).where(self.t.projection_streams.c.projection == self.name))
+            current = (await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))).scalar()
+            new = (current or 0) + 1
+            await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
+        return new
+
+    async def rebuild(self) -> None:
+        await self.stop()
+        await self.reset()
+        await self.start()

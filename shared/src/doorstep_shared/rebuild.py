@@ -1,0 +1,72 @@
+"""Rebuild read models from the beginning of their topics, outside a running service."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from doorstep_shared.db import Database
+from doorstep_shared.messaging import make_broker
+from doorstep_shared.migrations import upgrade
+from doorstep_shared.projections import ProjectionRunner
+from doorstep_shared.settings import ServiceSettings
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = []
+        for topic in topics:
+            for p in consumer.partitions_for_topic(topic) or await _partitions(consumer, topic):
+                from aiokafka import TopicPartition
+
+                partitions.append(TopicPartition(topic, p))
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): off for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0) -> tuple[int, float]:
+    """Reset `runner`'s read model, replay to the current end; returns (messages, seconds)."""
+    await runner.stop()
+    await runner.reset()
+    ends = await end_offsets(bootstrap, runner.topics)
+    total = sum(ends.values())
+    started = time.perf_counter()
+    await runner.start()
+    await runner.wait_caught_up(ends, timeout)
+    return total, time.perf_counter() - started
+
+
+async def rebuild_offline(definition: Any, settings: ServiceSettings, only: str | None = None) -> dict[str, tuple[int, float]]:
+    db = Database(settings.resolved_database_url)
+    await upgrade(db, definition.migrations_path)
+    report: dict[str, tuple[int, float]] = {}
+    try:
+        for projection in definition.projections:
+            if only and projection.name != only:
+                continue
+            runner = ProjectionRunner(
+                db=db,
+                tables=definition.core,
+                projection=projection,
+                broker_factory=lambda: make_broker(settings, client_suffix="-rebuild"),
+                service=definition.name,
+                topic_prefix=settings.topic_prefix,
+            )
+            try:
+                report[projection.name] = await rebuild_runner(runner, settings.kafka_bootstrap_servers)
+            finally:
+                await runner.stop()
+    finally:
+        await db.dispose()
+    return report

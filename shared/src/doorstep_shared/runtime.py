@@ -1,0 +1,303 @@
+"""Composition root shared by the services: wires database, store, relay, projections, API.
+
+A service describes itself in a `ServiceDefinition`; `create_app` turns that
+into a FastAPI application whose lifespan runs the outbox relay and the
+projection runners beside the HTTP API, in one process per service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import importlib.resources
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from sqlalchemy import MetaData
+
+from doorstep_shared.auth import ApiKeyResolver, Principal, TokenVerifier
+from doorstep_shared.db import Database
+from doorstep_shared.domain import Event, EventRegistry
+from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
+from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
+from doorstep_shared.migrations import upgrade
+from doorstep_shared.observability import configure_logging, install_observability
+from doorstep_shared.problems import install_problem_handlers
+from doorstep_shared.projections import Projection, ProjectionRunner
+from doorstep_shared.relay import OutboxRelay
+from doorstep_shared.settings import ServiceSettings
+from doorstep_shared.uow import Handler, execute, fingerprint
+
+log = logging.getLogger("doorstep.runtime")
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclasses.dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    package: str
+    metadata: MetaData
+    core: CoreTables
+    registry: EventRegistry
+    routers: Sequence[APIRouter]
+    projections: Sequence[Projection] = ()
+    own_projection: str | None = None
+    upcasters: Upcasters = dataclasses.field(default_factory=Upcasters)
+    published: dict[str, Sequence[type[Event]]] = dataclasses.field(default_factory=dict)
+    api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
+    on_startup: Sequence[Hook] = ()
+    background: Sequence[Hook] = ()
+    snapshot_every: int = 0
+
+    @property
+    def migrations_path(self) -> Path:
+        return Path(str(importlib.resources.files(self.package) / "migrations"))
+
+
+class Runtime:
+    """Everything a running service holds; reachable as `request.app.state.runtime`."""
+
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.name = definition.name
+        self.db = Database(settings.resolved_database_url)
+        self.store = EventStore(
+            definition.core, definition.registry, definition.upcasters, snapshot_every=definition.snapshot_every
+        )
+        self.relay = OutboxRelay(
+            db=self.db,
+            store=self.store,
+            broker=make_broker(settings, client_suffix="-relay"),
+            service=definition.name,
+            topic_prefix=settings.topic_prefix,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_interval,
+            topics=TopicEnsurer(
+                settings.kafka_bootstrap_servers, settings.kafka_topic_partitions, settings.kafka_replication_factor
+            ),
+        )
+        self.runners = {
+            p.name: ProjectionRunner(
+                db=self.db,
+                tables=definition.core,
+                projection=p,
+                broker_factory=lambda: make_broker(settings, client_suffix="-projection"),
+                service=definition.name,
+                topic_prefix=settings.topic_prefix,
+                max_attempts=settings.projection_max_attempts,
+            )
+            for p in definition.projections
+        }
+        self.verifier: TokenVerifier | None = None
+        self.api_key_resolver: ApiKeyResolver | None = None
+        self.extras: dict[str, Any] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._runners_started: set[str] = set()
+
+    # lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await upgrade(self.db, self.definition.migrations_path)
+        self.verifier = self._load_verifier()
+        if self.definition.api_key_resolver is not None:
+            self.api_key_resolver = self.definition.api_key_resolver(self)
+        for hook in self.definition.on_startup:
+            await hook(self)
+        if self.settings.run_relay:
+            self._spawn(self.relay.run(), "relay")
+        if self.settings.run_projections:
+            for name in self.runners:
+                self._spawn(self._start_runner(name), f"projection-{name}")
+        for hook in self.definition.background:
+            self._spawn(hook(self), getattr(hook, "__name__", "background"))
+
+    def _load_verifier(self) -> TokenVerifier:
+        path = self.settings.public_key_path()
+        if not path.exists():
+            raise RuntimeError(f"JWT public key not found at {path}")
+        return TokenVerifier(path.read_bytes(), issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
+
+    async def _start_runner(self, name: str) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.runners[name].start()
+                self._runners_started.add(name)
+                return
+            except Exception as exc:  # broker not up yet: keep trying
+                log.warning("projection %s waiting for the broker: %s", name, exc)
+                with contextlib.suppress(Exception):
+                    await self.runners[name].stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"{self.name}-{name}")
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        for runner in self.runners.values():
+            with contextlib.suppress(Exception):
+                await runner.stop()
+        with contextlib.suppress(Exception):
+            await self.relay.broker.stop()
+        if self.relay.topics is not None:
+            with contextlib.suppress(Exception):
+                await self.relay.topics.close()
+        await self.db.dispose()
+
+    async def broker_status(self) -> str:
+        if self.settings.run_relay and self.relay.last_error:
+            return f"relay: {self.relay.last_error}"
+        missing = set(self.runners) - self._runners_started if self.settings.run_projections else set()
+        if missing:
+            return f"projections not connected: {', '.join(sorted(missing))}"
+        return "ok"
+
+    # commands and consistent reads --------------------------------------------------
+
+    async def command(
+        self,
+        handler: Handler,
+        *,
+        principal: Principal | None,
+        request: Request,
+        payload: Any = None,
+        status_code: int = 201,
+    ) -> JSONResponse:
+        key = request.headers.get("Idempotency-Key")
+        scoped = f"{principal.subject if principal else '-'}:{request.method}:{request.url.path}:{key}" if key else None
+        meta = {
+            "correlation_id": correlation_id.get(),
+            "actor": principal.subject if principal else None,
+            "command": f"{request.method} {request.url.path}",
+        }
+        reply = await execute(
+            self.db,
+            self.store,
+            handler,
+            meta=meta,
+            idempotency_key=scoped,
+            request_fingerprint=fingerprint(payload),
+            status_code=status_code,
+            after_commit=self.relay.notify,
+        )
+        headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+        return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
+
+    async def wait_for_position(self, position: int, *, projection: str | None = None, timeout: float | None = None) -> bool:
+        """Read-your-writes: wait until the event at `position` is in the read model."""
+        name = projection or self.definition.own_projection
+        if name is None or name not in self.runners:
+            return True
+        async with self.db.session() as s:
+            found = await self.store.stream_of(s, position)
+        timeout = self.settings.read_wait_timeout if timeout is None else timeout
+        if found is None:
+            return False
+        stream_id, version = found
+        return await self.runners[name].wait_for_stream(f"{self.name}:{stream_id}", version, timeout)
+
+    # documentation --------------------------------------------------------------------
+
+    def asyncapi(self) -> dict[str, Any]:
+        broker = KafkaBroker(self.settings.kafka_bootstrap_servers)
+        prefix = self.settings.topic_prefix
+        for aggregate, classes in self.definition.published.items():
+            names = ", ".join(c.type_name() for c in classes)
+            schema: Any = Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)  # noqa: UP007
+            broker.publisher(
+                topic_name(self.name, aggregate, prefix),
+                title=f"{self.name}.{aggregate}",
+                description=f"Events of {aggregate}, keyed by aggregate id, CloudEvents headers: {names}",
+                schema=schema,
+            )
+        for runner in self.runners.values():
+            sub = broker.subscriber(*runner.topics, group_id=f"{self.name}.{runner.name}", title=f"{self.name}.{runner.name}")
+            sub(_spec_only)
+        spec = AsyncAPI(broker, title=f"Doorstep {self.definition.title}", version="1.0.0",
+                        description=self.definition.description)
+        import json
+
+        return json.loads(spec.to_specification().to_json())
+
+
+async def _spec_only(body: dict[str, Any]) -> None:  # pragma: no cover - documentation only
+    """Projection subscriber (documentation)."""
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def consistent_read(
+    request: Request,
+    response: Response,
+    after: Annotated[int | None, Query(ge=0, description="Wait until this log position is applied")] = None,
+    after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0)] = None,
+) -> bool:
+    """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`."""
+    position = after if after is not None else after_header
+    if position is None:
+        return True
+    runtime: Runtime = request.app.state.runtime
+    ok = await runtime.wait_for_position(position)
+    response.headers["X-Consistency"] = "current" if ok else "stale"
+    return ok
+
+
+ConsistentRead = Annotated[bool, Depends(consistent_read)]
+
+
+def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    configure_logging(definition.name, settings.log_level)
+    runtime = Runtime(definition, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"Doorstep {definition.title}",
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    install_observability(app, definition.name)
+    for router in definition.routers:
+        app.include_router(router)
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics")
+    async def asyncapi_doc() -> dict[str, Any]:
+        return runtime.asyncapi()
+
+    return app

@@ -1,0 +1,96 @@
+"""Settings every service shares, read from the environment (pydantic-settings).
+
+Embedded mode (the default) runs on SQLite files and the bundled broker and may
+generate its own keys; production refuses to start with a missing or placeholder
+secret, so a copy-pasted example never reaches real residents' data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "password", "admin"})
+
+
+class Environment(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration of one service process; subclasses name the service and its port."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    service_name: str = "doorstep"
+    environment: Environment = Field(Environment.EMBEDDED, alias="DOORSTEP_ENVIRONMENT")
+    host: str = Field("127.0.0.1", alias="DOORSTEP_HOST")
+    port: int = 8000
+    var_dir: Path = Field(Path("var"), alias="DOORSTEP_VAR_DIR")
+
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_enable_idempotence: bool = Field(False, alias="KAFKA_ENABLE_IDEMPOTENCE")
+    topic_prefix: str = Field("", alias="DOORSTEP_TOPIC_PREFIX")
+    kafka_topic_partitions: int = Field(3, alias="KAFKA_TOPIC_PARTITIONS")
+    kafka_replication_factor: int = Field(1, alias="KAFKA_REPLICATION_FACTOR")
+
+    jwt_public_key_file: Path | None = Field(None, alias="JWT_PUBLIC_KEY_FILE")
+    jwt_issuer: str = Field("doorstep-registration", alias="JWT_ISSUER")
+    jwt_audience: str = Field("doorstep", alias="JWT_AUDIENCE")
+
+    relay_batch_size: int = Field(500, alias="RELAY_BATCH_SIZE")
+    relay_poll_interval: float = Field(0.2, alias="RELAY_POLL_INTERVAL")
+    projection_max_attempts: int = Field(3, alias="PROJECTION_MAX_ATTEMPTS")
+    read_wait_timeout: float = Field(2.0, alias="READ_WAIT_TIMEOUT")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    run_projections: bool = Field(True, alias="DOORSTEP_RUN_PROJECTIONS")
+    run_relay: bool = Field(True, alias="DOORSTEP_RUN_RELAY")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL; embedded mode keeps one SQLite file per service."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir}/{self.service_name}.db"
+        return to_async_url(url)
+
+    def public_key_path(self) -> Path:
+        return self.jwt_public_key_file or self.var_dir / "keys" / "jwt_public.pem"
+
+    @model_validator(mode="after")
+    def _production_needs_real_infrastructure(self) -> Self:
+        if self.is_production:
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production runs on PostgreSQL, not SQLite")
+            if self.jwt_public_key_file is None:
+                raise ValueError("JWT_PUBLIC_KEY_FILE must be set in production")
+        return self
+
+
+def to_async_url(url: str) -> str:
+    """Accept the usual sync spellings and return the driver the services run on."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql+psycopg://") or url.startswith("postgresql+psycopg2://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def refuse_placeholder(name: str, value: str | None, *, min_length: int = 12) -> None:
+    """Raise when a production secret is missing, a known placeholder, or too short."""
+    if value is None or value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < min_length:
+        raise ValueError(f"{name} must be set to a real secret of at least {min_length} characters")
