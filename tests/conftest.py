@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-
 from doorstep_shared.auth import generate_keypair
 from doorstep_shared.embedded import EmbeddedKafka
 from doorstep_shared.settings import to_async_url

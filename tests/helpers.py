@@ -9,9 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
-
 from doorstep_shared.auth import Principal, Role, TokenIssuer
+from fastapi import FastAPI
 
 
 async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
@@ -33,6 +32,9 @@ async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05): 
 async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run a service app's lifespan (relay, projections) and give an HTTP client for it."""
     async with app.router.lifespan_context(app):
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            await runtime.wait_consuming()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
@@ -47,7 +49,10 @@ def token_for(
 ) -> dict[str, str]:
     """Authorization header with a token signed like registration signs them."""
     issuer = TokenIssuer(
-        jwt_keys[0].read_bytes(), issuer="doorstep-registration", audience="doorstep", ttl=timedelta(hours=1)
+        jwt_keys[0].read_bytes(),
+        issuer="doorstep-registration",
+        audience="doorstep",
+        ttl=timedelta(hours=1),
     )
     principal = Principal(subject=subject, role=Role(role), areas=tuple(areas), **extra)  # type: ignore[arg-type]
     return {"Authorization": f"Bearer {issuer.issue(principal)}"}

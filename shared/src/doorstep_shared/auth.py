@@ -69,7 +69,9 @@ class Principal:
 
     def require_area(self, area_code: str | None, field: str = "area_code") -> None:
         if not self.can_act_in(area_code):
-            raise Forbidden(f"{self.role} {self.subject} may not act in area {area_code}", field=field)
+            raise Forbidden(
+                f"{self.role} {self.subject} may not act in area {area_code}", field=field
+            )
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -108,7 +110,9 @@ def generate_keypair(directory: Path) -> tuple[Path, Path]:
 
 
 class TokenIssuer:
-    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta) -> None:
+    def __init__(
+        self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta
+    ) -> None:
         self._key = private_key_pem
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 

@@ -13,7 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-SERVICES: dict[str, int] = {"registration": 8001, "jobs": 8002, "grid_reports": 8003, "volunteering": 8004}
+SERVICES: dict[str, int] = {
+    "registration": 8001,
+    "jobs": 8002,
+    "grid_reports": 8003,
+    "volunteering": 8004,
+}
 
 
 def load_service(name: str) -> Any:
@@ -100,7 +105,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
         if port_open("127.0.0.1", args.kafka_port):
-            raise SystemExit(f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker")
+            raise SystemExit(
+                f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker"
+            )
         broker = EmbeddedKafka(port=args.kafka_port, log_file=var / "logs" / "kafka.log").start()
         bootstrap = broker.bootstrap_servers
         env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
@@ -126,7 +133,10 @@ def cmd_run(args: argparse.Namespace) -> None:
         for name in services:
             log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115
             proc = subprocess.Popen(
-                [sys.executable, "-m", "doorstep_shared.cli", "serve", name], env=env, stdout=log, stderr=log
+                [sys.executable, "-m", "doorstep_shared.cli", "serve", name],
+                env=env,
+                stdout=log,
+                stderr=log,
             )
             procs.append((name, proc))
         for name in services:
@@ -142,7 +152,9 @@ def cmd_run(args: argparse.Namespace) -> None:
             print(f"{name:<12} http://127.0.0.1:{port}/docs  (logs: var/logs/{name}.log)")
         admin_note = var / "admin-password.txt"
         if admin_note.exists():
-            print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
+            print(
+                f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)"
+            )
         print("Doorstep is running. Ctrl-C stops everything.")
         while all(p.poll() is None for _, p in procs):
             time.sleep(0.5)
@@ -176,7 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_makemigrations)
 
-    p = sub.add_parser("rebuild", help="rebuild a service's read models from the topics (service stopped)")
+    p = sub.add_parser(
+        "rebuild", help="rebuild a service's read models from the topics (service stopped)"
+    )
     p.add_argument("service")
     p.add_argument("--projection", default=None)
     p.set_defaults(func=cmd_rebuild)

@@ -43,7 +43,11 @@ def run_env(target_metadata: MetaData) -> None:
 
     config = context.config
     connection: Any = config.attributes.get("connection")
-    opts: dict[str, Any] = {"target_metadata": target_metadata, "render_as_batch": True, "compare_type": True}
+    opts: dict[str, Any] = {
+        "target_metadata": target_metadata,
+        "render_as_batch": True,
+        "compare_type": True,
+    }
     if connection is None:
         context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **opts)
         with context.begin_transaction():

@@ -52,9 +52,9 @@ class MetricsMiddleware(BaseHTTPMiddleware):
         response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
-        REQUEST_LATENCY.labels(self.service, request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - start
-        )
+        REQUEST_LATENCY.labels(
+            self.service, request.method, path, str(response.status_code)
+        ).observe(time.perf_counter() - start)
         return response
 
 
@@ -77,7 +77,9 @@ def health_router() -> APIRouter:
         checks["broker"] = await runtime.broker_status()
         ok = all(v == "ok" for v in checks.values())
         if not ok:
-            return problem(503, title="Not ready", detail=", ".join(f"{k}: {v}" for k, v in checks.items()))
+            return problem(
+                503, title="Not ready", detail=", ".join(f"{k}: {v}" for k, v in checks.items())
+            )
         return {"status": "ready", "checks": checks}
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

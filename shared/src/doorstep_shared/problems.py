@@ -62,12 +62,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = [{"field": exc.field, "detail": exc.detail}] if exc.field else None
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem(
-            exc.status, title=exc.title, detail=exc.detail, instance=request.url.path, errors=errors, headers=headers
+            exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            errors=errors,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
+        errors = [
+            {"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()
+        ]
         first = errors[0] if errors else {"field": "", "detail": "invalid request"}
         return problem(
             422,
@@ -80,10 +87,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
         return problem(
-            exc.status_code, detail=str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
+            exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def unhandled(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(500, detail="internal error; see the logs with this request's correlation id")
+        return problem(
+            500, detail="internal error; see the logs with this request's correlation id"
+        )

@@ -115,6 +115,15 @@ class ProjectionRunner:
         self.broker = broker
         await broker.start()
 
+    @property
+    def consuming(self) -> bool:
+        """True once the consumer group has given this runner its partitions."""
+        consumer = getattr(self._subscriber, "consumer", None)
+        try:
+            return bool(consumer is not None and consumer.assignment())
+        except Exception:  # the consumer is between states
+            return False
+
     async def stop(self) -> None:
         if self.broker is not None:
             await self.broker.stop()
@@ -162,7 +171,12 @@ class ProjectionRunner:
                     "position": env.position,
                 }
             await self._save_offsets(session, fresh)
-            await upsert(session, self.t.projection_streams, list(stream_rows.values()), ["projection", "stream_id"])
+            await upsert(
+                session,
+                self.t.projection_streams,
+                list(stream_rows.values()),
+                ["projection", "stream_id"],
+            )
         PROJECTION_APPLIED.labels(self.service, self.name).inc(applied)
         async with self._applied:
             self._applied.notify_all()
@@ -183,7 +197,9 @@ class ProjectionRunner:
     async def _dead_letter(self, record: Any, error: Exception) -> None:
         """Park a poison event on the dead-letter topic, then step over it."""
         assert self.broker is not None
-        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])}
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])
+        }
         headers.update(
             {
                 "dlq_error": f"{type(error).__name__}: {error}"[:1000],
@@ -202,12 +218,19 @@ class ProjectionRunner:
         PROJECTION_DEAD_LETTERS.labels(self.service, self.name).inc()
         log.error(
             "event dead-lettered",
-            extra={"projection": self.name, "topic": record.topic, "offset": record.offset, "error": str(error)},
+            extra={
+                "projection": self.name,
+                "topic": record.topic,
+                "offset": record.offset,
+                "error": str(error),
+            },
         )
 
     # checkpoints -------------------------------------------------------------
 
-    async def _load_offsets(self, session: AsyncSession, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    async def _load_offsets(
+        self, session: AsyncSession, tps: set[tuple[str, int]]
+    ) -> dict[tuple[str, int], int]:
         t = self.t.projection_tracking
         rows = await session.execute(
             select(t.c.topic, t.c.partition, t.c.offset).where(
@@ -221,10 +244,18 @@ class ProjectionRunner:
         for r in records:
             last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
         rows = [
-            {"projection": self.name, "topic": tp[0], "partition": tp[1], "offset": off, "updated_at": utcnow()}
+            {
+                "projection": self.name,
+                "topic": tp[0],
+                "partition": tp[1],
+                "offset": off,
+                "updated_at": utcnow(),
+            }
             for tp, off in last.items()
         ]
-        await upsert(session, self.t.projection_tracking, rows, ["projection", "topic", "partition"])
+        await upsert(
+            session, self.t.projection_tracking, rows, ["projection", "topic", "partition"]
+        )
 
     async def _load_versions(self, session: AsyncSession, keys: set[str]) -> dict[str, int]:
         if not keys:
@@ -244,14 +275,18 @@ class ProjectionRunner:
     async def _load_generation(self) -> int:
         t = self.t.projection_generations
         async with self.db.session() as s:
-            return (await s.execute(select(t.c.generation).where(t.c.projection == self.name))).scalar() or 0
+            return (
+                await s.execute(select(t.c.generation).where(t.c.projection == self.name))
+            ).scalar() or 0
 
     # read-your-writes and status ------------------------------------------------
 
     async def stream_version(self, stream_key: str) -> int:
         t = self.t.projection_streams
         async with self.db.session() as s:
-            stmt = select(t.c.version).where(t.c.projection == self.name, t.c.stream_id == stream_key)
+            stmt = select(t.c.version).where(
+                t.c.projection == self.name, t.c.stream_id == stream_key
+            )
             return (await s.execute(stmt)).scalar() or 0
 
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
@@ -289,7 +324,9 @@ class ProjectionRunner:
     async def tracked_offsets(self) -> dict[tuple[str, int], int]:
         t = self.t.projection_tracking
         async with self.db.session() as s:
-            rows = await s.execute(select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name))
+            rows = await s.execute(
+                select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name)
+            )
             return {(r.topic, r.partition): r.offset for r in rows}
 
     async def wait_caught_up(self, end_offsets: dict[tuple[str, int], int], timeout: float) -> None:
@@ -316,9 +353,19 @@ class ProjectionRunner:
         async with self.db.transaction() as s:
             for table in reversed(self.projection.tables):
                 await s.execute(delete(table))
-            await s.execute(delete(self.t.projection_tracking).where(self.t.projection_tracking.c.projection == self.name))
-            await s.execute(delete(self.t.projection_streams).where(self.t.projection_streams.c.projection == self.name))
-            current = (await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))).scalar()
+            await s.execute(
+                delete(self.t.projection_tracking).where(
+                    self.t.projection_tracking.c.projection == self.name
+                )
+            )
+            await s.execute(
+                delete(self.t.projection_streams).where(
+                    self.t.projection_streams.c.projection == self.name
+                )
+            )
+            current = (
+                await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))
+            ).scalar()
             new = (current or 0) + 1
             await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
         return new

@@ -31,11 +31,13 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int]
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+    await consumer._client.force_metadata_update()
     return consumer.partitions_for_topic(topic) or set()
 
 
-async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0) -> tuple[int, float]:
+async def rebuild_runner(
+    runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0
+) -> tuple[int, float]:
     """Reset `runner`'s read model, replay to the current end; returns (messages, seconds)."""
     await runner.stop()
     await runner.reset()
@@ -47,7 +49,9 @@ async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: floa
     return total, time.perf_counter() - started
 
 
-async def rebuild_offline(definition: Any, settings: ServiceSettings, only: str | None = None) -> dict[str, tuple[int, float]]:
+async def rebuild_offline(
+    definition: Any, settings: ServiceSettings, only: str | None = None
+) -> dict[str, tuple[int, float]]:
     db = Database(settings.resolved_database_url)
     await upgrade(db, definition.migrations_path)
     report: dict[str, tuple[int, float]] = {}
@@ -64,7 +68,9 @@ async def rebuild_offline(definition: Any, settings: ServiceSettings, only: str 
                 topic_prefix=settings.topic_prefix,
             )
             try:
-                report[projection.name] = await rebuild_runner(runner, settings.kafka_bootstrap_servers)
+                report[projection.name] = await rebuild_runner(
+                    runner, settings.kafka_bootstrap_servers
+                )
             finally:
                 await runner.stop()
     finally:

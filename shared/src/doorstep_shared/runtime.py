@@ -74,7 +74,10 @@ class Runtime:
         self.name = definition.name
         self.db = Database(settings.resolved_database_url)
         self.store = EventStore(
-            definition.core, definition.registry, definition.upcasters, snapshot_every=definition.snapshot_every
+            definition.core,
+            definition.registry,
+            definition.upcasters,
+            snapshot_every=definition.snapshot_every,
         )
         self.relay = OutboxRelay(
             db=self.db,
@@ -85,7 +88,9 @@ class Runtime:
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval,
             topics=TopicEnsurer(
-                settings.kafka_bootstrap_servers, settings.kafka_topic_partitions, settings.kafka_replication_factor
+                settings.kafka_bootstrap_servers,
+                settings.kafka_topic_partitions,
+                settings.kafka_replication_factor,
             ),
         )
         self.runners = {
@@ -127,7 +132,9 @@ class Runtime:
         path = self.settings.public_key_path()
         if not path.exists():
             raise RuntimeError(f"JWT public key not found at {path}")
-        return TokenVerifier(path.read_bytes(), issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
+        return TokenVerifier(
+            path.read_bytes(), issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience
+        )
 
     async def _start_runner(self, name: str) -> None:
         delay = 0.2
@@ -165,10 +172,22 @@ class Runtime:
                 await self.relay.topics.close()
         await self.db.dispose()
 
+    async def wait_consuming(self, timeout: float = 30.0) -> bool:
+        """Wait until every projection has joined its consumer group (start-up, tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not all(r.consuming for r in self.runners.values()):
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     async def broker_status(self) -> str:
         if self.settings.run_relay and self.relay.last_error:
             return f"relay: {self.relay.last_error}"
-        missing = set(self.runners) - self._runners_started if self.settings.run_projections else set()
+        missing = (
+            set(self.runners) - self._runners_started if self.settings.run_projections else set()
+        )
         if missing:
             return f"projections not connected: {', '.join(sorted(missing))}"
         return "ok"
@@ -183,9 +202,15 @@ class Runtime:
         request: Request,
         payload: Any = None,
         status_code: int = 201,
+        retries: int = 0,
     ) -> JSONResponse:
+        """Run a command handler in one transaction; `retries` re-runs it after a lost race."""
         key = request.headers.get("Idempotency-Key")
-        scoped = f"{principal.subject if principal else '-'}:{request.method}:{request.url.path}:{key}" if key else None
+        scoped = (
+            f"{principal.subject if principal else '-'}:{request.method}:{request.url.path}:{key}"
+            if key
+            else None
+        )
         meta = {
             "correlation_id": correlation_id.get(),
             "actor": principal.subject if principal else None,
@@ -200,11 +225,14 @@ class Runtime:
             request_fingerprint=fingerprint(payload),
             status_code=status_code,
             after_commit=self.relay.notify,
+            retries=retries,
         )
         headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
         return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
 
-    async def wait_for_position(self, position: int, *, projection: str | None = None, timeout: float | None = None) -> bool:
+    async def wait_for_position(
+        self, position: int, *, projection: str | None = None, timeout: float | None = None
+    ) -> bool:
         """Read-your-writes: wait until the event at `position` is in the read model."""
         name = projection or self.definition.own_projection
         if name is None or name not in self.runners:
@@ -215,7 +243,9 @@ class Runtime:
         if found is None:
             return False
         stream_id, version = found
-        return await self.runners[name].wait_for_stream(f"{self.name}:{stream_id}", version, timeout)
+        return await self.runners[name].wait_for_stream(
+            f"{self.name}:{stream_id}", version, timeout
+        )
 
     # documentation --------------------------------------------------------------------
 
@@ -224,7 +254,9 @@ class Runtime:
         prefix = self.settings.topic_prefix
         for aggregate, classes in self.definition.published.items():
             names = ", ".join(c.type_name() for c in classes)
-            schema: Any = Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)  # noqa: UP007
+            schema: Any = (
+                Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)
+            )
             broker.publisher(
                 topic_name(self.name, aggregate, prefix),
                 title=f"{self.name}.{aggregate}",
@@ -232,10 +264,18 @@ class Runtime:
                 schema=schema,
             )
         for runner in self.runners.values():
-            sub = broker.subscriber(*runner.topics, group_id=f"{self.name}.{runner.name}", title=f"{self.name}.{runner.name}")
+            sub = broker.subscriber(
+                *runner.topics,
+                group_id=f"{self.name}.{runner.name}",
+                title=f"{self.name}.{runner.name}",
+            )
             sub(_spec_only)
-        spec = AsyncAPI(broker, title=f"Doorstep {self.definition.title}", version="1.0.0",
-                        description=self.definition.description)
+        spec = AsyncAPI(
+            broker,
+            title=f"Doorstep {self.definition.title}",
+            version="1.0.0",
+            description=self.definition.description,
+        )
         import json
 
         return json.loads(spec.to_specification().to_json())
@@ -256,7 +296,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def consistent_read(
     request: Request,
     response: Response,
-    after: Annotated[int | None, Query(ge=0, description="Wait until this log position is applied")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="Wait until this log position is applied")
+    ] = None,
     after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0)] = None,
 ) -> bool:
     """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`."""
@@ -296,7 +338,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> Fast
     for router in definition.routers:
         app.include_router(router)
 
-    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics")
+    @app.get(
+        "/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics"
+    )
     async def asyncapi_doc() -> dict[str, Any]:
         return runtime.asyncapi()
 

@@ -55,7 +55,11 @@ class UnitOfWork:
         if aggregate_id in self._seen:
             agg = self._seen[aggregate_id][0]
             return agg if isinstance(agg, cls) else None
-        snapshot = await self.store.load_snapshot(self.session, aggregate_id) if self.store.snapshot_every else None
+        snapshot = (
+            await self.store.load_snapshot(self.session, aggregate_id)
+            if self.store.snapshot_every
+            else None
+        )
         if snapshot is not None:
             version, state = snapshot
             agg = cls(aggregate_id)
@@ -130,8 +134,42 @@ async def execute(
     request_fingerprint: str = "",
     status_code: int = 200,
     after_commit: Callable[[], None] | None = None,
+    retries: int = 0,
 ) -> IdempotentReply:
-    """Run `handler` in one transaction; replay the stored reply for a known key."""
+    """Run `handler` in one transaction; replay the stored reply for a known key.
+
+    With `retries`, a command that lost an optimistic-concurrency race is run
+    again from a fresh load (the handler re-decides on the new state).
+    """
+    for attempt in range(retries + 1):
+        try:
+            return await _execute_once(
+                db,
+                store,
+                handler,
+                meta=meta,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+                status_code=status_code,
+                after_commit=after_commit,
+            )
+        except ConcurrencyConflict:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _execute_once(
+    db: Database,
+    store: EventStore,
+    handler: Handler,
+    *,
+    meta: dict[str, Any],
+    idempotency_key: str | None,
+    request_fingerprint: str,
+    status_code: int,
+    after_commit: Callable[[], None] | None,
+) -> IdempotentReply:
     table = store.t.idempotency
     if idempotency_key:
         found = await _stored_reply(db, table, idempotency_key, request_fingerprint)
@@ -166,11 +204,15 @@ async def execute(
     return IdempotentReply(status_code, body, replayed=False)
 
 
-async def _stored_reply(db: Database, table: Any, key: str, request_hash: str) -> IdempotentReply | None:
+async def _stored_reply(
+    db: Database, table: Any, key: str, request_hash: str
+) -> IdempotentReply | None:
     async with db.session() as s:
         row = (await s.execute(select(table).where(table.c.key == key))).first()
     if row is None:
         return None
     if row.request_hash != request_hash:
-        raise Conflict("Idempotency-Key was already used with a different request", field="Idempotency-Key")
+        raise Conflict(
+            "Idempotency-Key was already used with a different request", field="Idempotency-Key"
+        )
     return IdempotentReply(row.status_code, row.response, replayed=True)

@@ -1,0 +1,236 @@
+"""Read models of registration, fed from Kafka, and its reactions to jobs' events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doorstep_shared.db import upsert
+from doorstep_shared.eventstore import EventStore
+from doorstep_shared.messaging import Envelope
+from doorstep_shared.partners import partner_projection
+from doorstep_shared.projections import Projection
+from doorstep_shared.uow import UnitOfWork
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration import handlers
+from registration.models import (
+    AreaRow,
+    PartnerRow,
+    ResidentRow,
+    ResidentSkill,
+    ResidentTag,
+    StaffRow,
+    partner_credentials,
+)
+
+DIRECTORY = "directory"
+
+directory = Projection(
+    DIRECTORY,
+    ["registration.areas", "registration.residents", "registration.partners", "registration.staff"],
+    tables=[AreaRow, ResidentTag, ResidentSkill, ResidentRow, PartnerRow, StaffRow],
+)
+
+
+@directory.on("AreaCreated")
+async def area_created(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    row = {"code": d["code"], "name": d["name"], "level": d["level"], "parent_code": d["parent_code"]}
+    await upsert(session, AreaRow, [row], ["code"])
+
+
+async def _set_list(session: AsyncSession, table: Any, column: str, resident_id: str, values: list[str]) -> None:
+    await session.execute(delete(table).where(table.resident_id == resident_id))
+    if values:
+        await upsert(session, table, [{"resident_id": resident_id, column: v} for v in values], ["resident_id", column])
+
+
+async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> None:
+    await session.execute(
+        update(ResidentRow)
+        .where(ResidentRow.id == env.subject)  # type: ignore[arg-type]
+        .values(version=env.sequence, updated_at=env.time, **values)
+    )
+
+
+@directory.on("ResidentRegistered")
+async def resident_registered(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    pii = d.get("pii", {})
+    row = {
+        "id": d["resident_id"],
+        "community_code": d["community_code"],
+        "grid_code": d["grid_code"],
+        "building": d["building"],
+        "unit": d["unit"],
+        "household_id": d.get("household_id"),
+        "hukou": d["hukou"],
+        "sex": d["sex"],
+        "birth_year": d["birth_year"],
+        "employment_status": d["employment_status"],
+        "status": "active",
+        "tags": d["tags"],
+        "skills": d["skills"],
+        "verified_skills": [],
+        "availability": d["availability"],
+        "job_preferences": d["job_preferences"],
+        "consent": d["consent"],
+        "name_enc": pii.get("name_enc"),
+        "id_number_enc": pii.get("id_number_enc"),
+        "mobile_enc": pii.get("mobile_enc"),
+        "version": env.sequence,
+        "registered_at": env.time,
+        "updated_at": env.time,
+    }
+    await upsert(session, ResidentRow, [row], ["id"])
+    await _set_list(session, ResidentTag, "tag", d["resident_id"], d["tags"])
+    await _set_list(session, ResidentSkill, "skill", d["resident_id"], d["skills"])
+
+
+@directory.on("ResidentProfileUpdated")
+async def profile_updated(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    values = {k: d[k] for k in ("building", "unit", "household_id", "hukou", "job_preferences") if d.get(k) is not None}
+    values.update({k: v for k, v in (d.get("pii") or {}).items() if k in ("name_enc", "id_number_enc", "mobile_enc")})
+    await _touch(session, env, **values)
+
+
+@directory.on("ResidentSkillsUpdated")
+async def skills_updated(session: AsyncSession, env: Envelope) -> None:
+    verified = (
+        await session.execute(select(ResidentRow.verified_skills).where(ResidentRow.id == env.subject))  # type: ignore[arg-type]
+    ).scalar() or []
+    await _touch(session, env, skills=env.data["skills"])
+    await _set_list(session, ResidentSkill, "skill", env.subject, sorted(set(env.data["skills"]) | set(verified)))
+
+
+@directory.on("ResidentVerifiedSkillAdded")
+async def verified_skill(session: AsyncSession, env: Envelope) -> None:
+    row = (await session.execute(select(ResidentRow).where(ResidentRow.id == env.subject))).scalar_one_or_none()  # type: ignore[arg-type]
+    if row is None:
+        return
+    verified = sorted(set(row.verified_skills) | {env.data["skill"]})
+    await _touch(session, env, verified_skills=verified)
+    await upsert(session, ResidentSkill, [{"resident_id": env.subject, "skill": env.data["skill"]}], ["resident_id", "skill"])
+
+
+@directory.on("ResidentAvailabilityUpdated")
+async def availability_updated(session: AsyncSession, env: Envelope) -> None:
+    await _touch(session, env, availability=env.data["availability"])
+
+
+@directory.on("ResidentTagsUpdated")
+async def tags_updated(session: AsyncSession, env: Envelope) -> None:
+    await _touch(session, env, tags=env.data["tags"])
+    await _set_list(session, ResidentTag, "tag", env.subject, env.data["tags"])
+
+
+@directory.on("ResidentConsentChanged")
+async def consent_changed(session: AsyncSession, env: Envelope) -> None:
+    await _touch(session, env, consent=env.data["consent"])
+
+
+@directory.on("ResidentEmploymentStatusChanged")
+async def employment_changed(session: AsyncSession, env: Envelope) -> None:
+    await _touch(session, env, employment_status=env.data["employment_status"])
+
+
+@directory.on("ResidentMovedWithinCommunity")
+async def moved_within(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    await _touch(session, env, grid_code=d["grid_code"], building=d["building"], unit=d["unit"])
+
+
+@directory.on("ResidentTransferred")
+async def transferred(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    await _touch(
+        session, env, community_code=d["community_code"], grid_code=d["grid_code"], building=d["building"], unit=d["unit"]
+    )
+
+
+@directory.on("ResidentMovedOut")
+async def moved_out(session: AsyncSession, env: Envelope) -> None:
+    await _touch(session, env, status="moved_out")
+
+
+@directory.on("ResidentErased")
+async def erased(session: AsyncSession, env: Envelope) -> None:
+    """Drop everything personal or derived; keep only the pseudonymous id and area for counts."""
+    await _touch(
+        session,
+        env,
+        status="erased",
+        name_enc=None,
+        id_number_enc=None,
+        mobile_enc=None,
+        building="",
+        unit="",
+        household_id=None,
+        sex=None,
+        birth_year=None,
+        tags=[],
+        skills=[],
+        verified_skills=[],
+        availability=[],
+        job_preferences={},
+        consent={},
+    )
+    await _set_list(session, ResidentTag, "tag", env.subject, [])
+    await _set_list(session, ResidentSkill, "skill", env.subject, [])
+
+
+@directory.on("PartnerRegistered")
+async def partner_registered(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    row = {
+        "id": d["partner_id"],
+        "name": d["name"],
+        "kind": d["kind"],
+        "credit_code": d["credit_code"],
+        "area_code": d["area_code"],
+        "status": "pending",
+        "registered_at": env.time,
+    }
+    await upsert(session, PartnerRow, [row], ["id"])
+
+
+@directory.on("PartnerApproved", "PartnerSuspended")
+async def partner_status(session: AsyncSession, env: Envelope) -> None:
+    status = "approved" if env.event_type == "PartnerApproved" else "suspended"
+    await session.execute(update(PartnerRow).where(PartnerRow.id == env.subject).values(status=status))  # type: ignore[arg-type]
+
+
+@directory.on("StaffCreated")
+async def staff_created(session: AsyncSession, env: Envelope) -> None:
+    d = env.data
+    row = {"id": d["staff_id"], "username": d["username"], "role": d["role"], "areas": d["areas"]}
+    await upsert(session, StaffRow, [row], ["id"])
+
+
+partners = partner_projection(partner_credentials)
+
+
+def reactions(store: EventStore) -> Projection:
+    """Jobs' facts that change a resident: a hire, a completed course."""
+    projection = Projection("jobs-reactions", ["jobs.applications", "jobs.enrolments"])
+
+    def uow_for(session: AsyncSession, env: Envelope) -> UnitOfWork:
+        return UnitOfWork(session, store, {"correlation_id": env.correlation_id, "causation_id": env.event_id})
+
+    @projection.on("ApplicationHired")
+    async def hired(session: AsyncSession, env: Envelope) -> None:
+        uow = uow_for(session, env)
+        await handlers.record_hire(uow, env.data["resident_id"], env.data["job_id"])
+        await uow.flush()
+
+    @projection.on("EnrolmentCompleted")
+    async def completed(session: AsyncSession, env: Envelope) -> None:
+        uow = uow_for(session, env)
+        await handlers.record_verified_skill(
+            uow, env.data["resident_id"], env.data["skill"], env.data.get("certificate_no")
+        )
+        await uow.flush()
+
+    return projection

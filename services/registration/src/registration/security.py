@@ -1,0 +1,87 @@
+"""Secrets registration keeps: per-resident data keys (crypto-shredding) and passwords."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from doorstep_shared.crypto import DataKeyring, DecryptionError, decrypt_field, encrypt_field, keyed_hash
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration.models import DataKey
+
+PII_FIELDS = ("name", "id_number", "mobile")
+
+
+class PiiVault:
+    """Seals a resident's personal fields with that resident's own data key.
+
+    The data key is stored wrapped by the master key; deleting it makes every
+    copy of the ciphertext (event log, Kafka, read models, backups) unreadable.
+    """
+
+    def __init__(self, master_key: bytes, hash_key: bytes) -> None:
+        self.keyring = DataKeyring(master_key)
+        self.hash_key = hash_key
+
+    def id_hash(self, id_number: str) -> str:
+        return keyed_hash(self.hash_key, id_number)
+
+    async def create_key(self, session: AsyncSession, resident_id: str) -> bytes:
+        data_key = self.keyring.generate_data_key()
+        session.add(DataKey(resident_id=resident_id, wrapped_key=self.keyring.wrap(data_key)))
+        await session.flush()
+        return data_key
+
+    async def key_for(self, session: AsyncSession, resident_id: str) -> bytes | None:
+        wrapped = (
+            await session.execute(select(DataKey.wrapped_key).where(DataKey.resident_id == resident_id))  # type: ignore[arg-type]
+        ).scalar()
+        return self.keyring.unwrap(wrapped) if wrapped else None
+
+    async def keys_for(self, session: AsyncSession, resident_ids: list[str]) -> dict[str, bytes]:
+        if not resident_ids:
+            return {}
+        rows = await session.execute(
+            select(DataKey.resident_id, DataKey.wrapped_key).where(DataKey.resident_id.in_(resident_ids))  # type: ignore[attr-defined]
+        )
+        return {rid: self.keyring.unwrap(w) for rid, w in rows.all()}
+
+    async def destroy_key(self, session: AsyncSession, resident_id: str) -> None:
+        await session.execute(delete(DataKey).where(DataKey.resident_id == resident_id))  # type: ignore[arg-type]
+
+    @staticmethod
+    def seal(data_key: bytes, resident_id: str, values: dict[str, str]) -> dict[str, str]:
+        return {
+            f"{name}_enc": encrypt_field(data_key, value, aad=f"resident:{resident_id}:{name}")
+            for name, value in values.items()
+        }
+
+    @staticmethod
+    def open(data_key: bytes | None, resident_id: str, name: str, token: str | None) -> str | None:
+        if data_key is None or not token:
+            return None
+        try:
+            return decrypt_field(data_key, token, aad=f"resident:{resident_id}:{name}")
+        except DecryptionError:
+            return None
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        candidate = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+        )
+        return hmac.compare_digest(candidate, base64.b64decode(digest))
+    except (ValueError, TypeError):
+        return False

@@ -1,0 +1,167 @@
+"""Queries over registration's read models (never through the aggregates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doorstep_shared.auth import Principal, Role
+from doorstep_shared.domain import NotFound
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration.domain.validators import mask_id_number, mask_mobile
+from registration.models import AreaRow, PartnerRow, ResidentRow, ResidentSkill, ResidentTag, StaffRow
+from registration.security import PiiVault
+
+
+def sees_unmasked(viewer: Principal, row: ResidentRow) -> bool:
+    """Full ID number and phone: the resident's own grid worker and community staff only."""
+    if viewer.role == Role.GRID_WORKER:
+        return viewer.can_act_in(row.grid_code)
+    if viewer.role == Role.COMMUNITY_STAFF:
+        return viewer.can_act_in(row.community_code)
+    return False
+
+
+def resident_public(row: ResidentRow, key: bytes | None, viewer: Principal) -> dict[str, Any]:
+    name = PiiVault.open(key, row.id, "name", row.name_enc)
+    id_number = PiiVault.open(key, row.id, "id_number", row.id_number_enc)
+    mobile = PiiVault.open(key, row.id, "mobile", row.mobile_enc)
+    if not sees_unmasked(viewer, row):
+        id_number = mask_id_number(id_number) if id_number else None
+        mobile = mask_mobile(mobile) if mobile else None
+    return {
+        "id": row.id,
+        "name": name,
+        "id_number": id_number,
+        "mobile": mobile,
+        "community_code": row.community_code,
+        "grid_code": row.grid_code,
+        "building": row.building,
+        "unit": row.unit,
+        "household_id": row.household_id,
+        "hukou": row.hukou,
+        "sex": row.sex,
+        "birth_year": row.birth_year,
+        "status": row.status,
+        "employment_status": row.employment_status,
+        "tags": row.tags,
+        "skills": row.skills,
+        "verified_skills": row.verified_skills,
+        "availability": row.availability,
+        "job_preferences": row.job_preferences,
+        "consent": row.consent,
+        "version": row.version,
+        "registered_at": row.registered_at,
+        "updated_at": row.updated_at,
+    }
+
+
+async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str, viewer: Principal) -> dict[str, Any]:
+    row = (await session.execute(select(ResidentRow).where(ResidentRow.id == resident_id))).scalar_one_or_none()  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound(f"resident {resident_id} not found", field="resident_id")
+    viewer.require_area(row.grid_code, field="resident_id")
+    return resident_public(row, await vault.key_for(session, row.id), viewer)
+
+
+def _scope_filter(viewer: Principal) -> Any:
+    return or_(*[ResidentRow.grid_code.startswith(a) for a in viewer.areas])  # type: ignore[attr-defined]
+
+
+async def list_residents(
+    session: AsyncSession,
+    vault: PiiVault,
+    viewer: Principal,
+    *,
+    community_code: str | None,
+    grid_code: str | None,
+    tag: str | None,
+    employment_status: str | None,
+    skill: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    stmt = select(ResidentRow).where(_scope_filter(viewer))
+    if community_code:
+        stmt = stmt.where(ResidentRow.community_code == community_code)  # type: ignore[arg-type]
+    if grid_code:
+        stmt = stmt.where(ResidentRow.grid_code == grid_code)  # type: ignore[arg-type]
+    if employment_status:
+        stmt = stmt.where(ResidentRow.employment_status == employment_status)  # type: ignore[arg-type]
+    if status:
+        stmt = stmt.where(ResidentRow.status == status)  # type: ignore[arg-type]
+    if tag:
+        stmt = stmt.where(ResidentRow.id.in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag)))  # type: ignore[attr-defined, arg-type]
+    if skill:
+        stmt = stmt.where(
+            ResidentRow.id.in_(select(ResidentSkill.resident_id).where(ResidentSkill.skill == skill.lower()))  # type: ignore[attr-defined, arg-type]
+        )
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar() or 0
+    rows = (await session.execute(stmt.order_by(ResidentRow.registered_at, ResidentRow.id).limit(limit).offset(offset))).scalars().all()  # type: ignore[arg-type]
+    keys = await vault.keys_for(session, [r.id for r in rows])
+    return {
+        "items": [resident_public(r, keys.get(r.id), viewer) for r in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+async def get_area(session: AsyncSession, code: str) -> dict[str, Any]:
+    area = await session.get(AreaRow, code)
+    if area is None:
+        raise NotFound(f"area {code} not found", field="code")
+    children = (await session.execute(select(AreaRow).where(AreaRow.parent_code == code).order_by(AreaRow.code))).scalars().all()  # type: ignore[arg-type]
+    active = ResidentRow.status == "active"
+    residents = (
+        await session.execute(select(func.count()).where(ResidentRow.grid_code.startswith(code), active))  # type: ignore[attr-defined]
+    ).scalar() or 0
+    child_counts = dict(
+        (
+            await session.execute(
+                select(ResidentRow.grid_code, func.count()).where(ResidentRow.grid_code.startswith(code), active).group_by(ResidentRow.grid_code)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    return {
+        "code": area.code,
+        "name": area.name,
+        "level": area.level,
+        "parent_code": area.parent_code,
+        "residents": residents,
+        "children": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "level": c.level,
+                "residents": sum(n for g, n in child_counts.items() if g.startswith(c.code)),
+            }
+            for c in children
+        ],
+    }
+
+
+async def list_partners(session: AsyncSession, viewer: Principal, kind: str | None, status: str | None) -> list[dict[str, Any]]:
+    stmt = select(PartnerRow).where(or_(*[PartnerRow.area_code.startswith(a) for a in viewer.areas]))  # type: ignore[attr-defined]
+    if kind:
+        stmt = stmt.where(PartnerRow.kind == kind)  # type: ignore[arg-type]
+    if status:
+        stmt = stmt.where(PartnerRow.status == status)  # type: ignore[arg-type]
+    rows = (await session.execute(stmt.order_by(PartnerRow.registered_at))).scalars().all()  # type: ignore[arg-type]
+    return [r.model_dump() for r in rows]
+
+
+async def get_partner(session: AsyncSession, partner_id: str, viewer: Principal) -> dict[str, Any]:
+    row = await session.get(PartnerRow, partner_id)
+    if row is None:
+        raise NotFound(f"partner {partner_id} not found", field="partner_id")
+    if viewer.partner_id != partner_id:
+        viewer.require_area(row.area_code)
+    return row.model_dump()
+
+
+async def list_staff(session: AsyncSession, viewer: Principal) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(StaffRow).order_by(StaffRow.username))).scalars().all()  # type: ignore[arg-type]
+    return [r.model_dump() for r in rows if any(viewer.can_act_in(a) for a in r.areas) or viewer.can_act_in("")]
