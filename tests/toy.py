@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table
-
 from doorstep_shared.domain import Aggregate, Conflict, Event, EventRegistry
 from doorstep_shared.eventstore import define_core_tables
+from sqlalchemy import Column, Integer, MetaData, String, Table
 
 registry = EventRegistry()
 metadata = MetaData()

@@ -69,9 +69,7 @@ class Principal:
 
     def require_area(self, area_code: str | None, field: str = "area_code") -> None:
         if not self.can_act_in(area_code):
-            raise Forbidden(
-                f"{self.role} {self.subject} may not act in area {area_code}", field=field
-            )
+            raise Forbidden(f"{self.role} {self.subject} may not act in area {area_code}", field=field)
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -102,17 +100,13 @@ def generate_keypair(directory: Path) -> tuple[Path, Path]:
     )
     private.chmod(0o600)
     public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return private, public
 
 
 class TokenIssuer:
-    def __init__(
-        self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta
-    ) -> None:
+    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta) -> None:
         self._key = private_key_pem
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
@@ -143,9 +137,7 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(
-                token, self._key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer
-            )
+            claims = jwt.decode(token, self._key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer)
             return Principal(
                 subject=claims["sub"],
                 role=Role(claims["role"]),

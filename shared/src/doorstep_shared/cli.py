@@ -105,9 +105,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
         if port_open("127.0.0.1", args.kafka_port):
-            raise SystemExit(
-                f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker"
-            )
+            raise SystemExit(f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker")
         broker = EmbeddedKafka(port=args.kafka_port, log_file=var / "logs" / "kafka.log").start()
         bootstrap = broker.bootstrap_servers
         env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
@@ -152,9 +150,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             print(f"{name:<12} http://127.0.0.1:{port}/docs  (logs: var/logs/{name}.log)")
         admin_note = var / "admin-password.txt"
         if admin_note.exists():
-            print(
-                f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)"
-            )
+            print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
         print("Doorstep is running. Ctrl-C stops everything.")
         while all(p.poll() is None for _, p in procs):
             time.sleep(0.5)
@@ -188,9 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_makemigrations)
 
-    p = sub.add_parser(
-        "rebuild", help="rebuild a service's read models from the topics (service stopped)"
-    )
+    p = sub.add_parser("rebuild", help="rebuild a service's read models from the topics (service stopped)")
     p.add_argument("service")
     p.add_argument("--projection", default=None)
     p.set_defaults(func=cmd_rebuild)

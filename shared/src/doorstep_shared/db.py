@@ -86,18 +86,14 @@ async def upsert(
     """Insert rows, updating `update` columns (default: all but keys) on key conflict."""
     if not rows:
         return
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
     table = getattr(table, "__table__", table)
-    stmt = dialect_insert(table)
+    stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
     if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns}
-        )
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns})
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     await session.execute(stmt, rows)

@@ -163,9 +163,7 @@ class Upcasters:
 
         return deco
 
-    def upcast(
-        self, event_type: str, version: int, data: dict[str, Any], target: int
-    ) -> dict[str, Any]:
+    def upcast(self, event_type: str, version: int, data: dict[str, Any], target: int) -> dict[str, Any]:
         while version < target:
             step = self._steps.get((event_type, version))
             if step is None:
@@ -202,10 +200,8 @@ class EventStore:
         """Append `events` after `expected_version`; returns them with their positions."""
         if not events:
             return []
-        if session.bind.dialect.name == "postgresql":
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
-            )
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
         current = await self.current_version(session, stream_id)
         if current != expected_version:
             raise ConcurrencyConflict(
@@ -213,7 +209,7 @@ class EventStore:
                 field="version",
             )
         now = utcnow()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "event_id": new_id(),
                 "stream_id": stream_id,
@@ -234,20 +230,14 @@ class EventStore:
             )
             positions = {version: pos for pos, version in result.all()}
         except IntegrityError as exc:  # the whole command's transaction is rolled back
-            raise ConcurrencyConflict(
-                f"stream {stream_id} was changed concurrently", field="version"
-            ) from exc
+            raise ConcurrencyConflict(f"stream {stream_id} was changed concurrently", field="version") from exc
         return [StoredEvent(position=positions[r["version"]], **r) for r in rows]
 
     async def current_version(self, session: AsyncSession, stream_id: str) -> int:
-        stmt = select(func.max(self.t.events.c.version)).where(
-            self.t.events.c.stream_id == stream_id
-        )
+        stmt = select(func.max(self.t.events.c.version)).where(self.t.events.c.stream_id == stream_id)
         return (await session.execute(stmt)).scalar() or 0
 
-    async def load(
-        self, session: AsyncSession, stream_id: str, after_version: int = 0
-    ) -> list[Event]:
+    async def load(self, session: AsyncSession, stream_id: str, after_version: int = 0) -> list[Event]:
         stmt = (
             select(self.t.events)
             .where(self.t.events.c.stream_id == stream_id, self.t.events.c.version > after_version)
@@ -260,9 +250,7 @@ class EventStore:
         cls = self.registry.get(stored.event_type)
         data = stored.data
         if stored.schema_version < cls.schema_version:
-            data = self.upcasters.upcast(
-                stored.event_type, stored.schema_version, data, cls.schema_version
-            )
+            data = self.upcasters.upcast(stored.event_type, stored.schema_version, data, cls.schema_version)
         return cls.from_data(data)
 
     def upcast_stored(self, stored: StoredEvent) -> StoredEvent:
@@ -272,14 +260,10 @@ class EventStore:
         cls = self.registry.get(stored.event_type)
         if stored.schema_version >= cls.schema_version:
             return stored
-        data = self.upcasters.upcast(
-            stored.event_type, stored.schema_version, stored.data, cls.schema_version
-        )
+        data = self.upcasters.upcast(stored.event_type, stored.schema_version, stored.data, cls.schema_version)
         return dataclasses.replace(stored, data=data, schema_version=cls.schema_version)
 
-    async def read_after(
-        self, session: AsyncSession, position: int, limit: int
-    ) -> list[StoredEvent]:
+    async def read_after(self, session: AsyncSession, position: int, limit: int) -> list[StoredEvent]:
         stmt = (
             select(self.t.events)
             .where(self.t.events.c.position > position)
@@ -292,41 +276,27 @@ class EventStore:
         return (await session.execute(select(func.max(self.t.events.c.position)))).scalar() or 0
 
     async def stream_of(self, session: AsyncSession, position: int) -> tuple[str, int] | None:
-        stmt = select(self.t.events.c.stream_id, self.t.events.c.version).where(
-            self.t.events.c.position == position
-        )
+        stmt = select(self.t.events.c.stream_id, self.t.events.c.version).where(self.t.events.c.position == position)
         row = (await session.execute(stmt)).first()
         return (row[0], row[1]) if row else None
 
     async def history(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
-        stmt = (
-            select(self.t.events)
-            .where(self.t.events.c.stream_id == stream_id)
-            .order_by(self.t.events.c.version)
-        )
+        stmt = select(self.t.events).where(self.t.events.c.stream_id == stream_id).order_by(self.t.events.c.version)
         return [StoredEvent.from_row(r) for r in (await session.execute(stmt)).all()]
 
     # snapshots -------------------------------------------------------------
 
-    async def load_snapshot(
-        self, session: AsyncSession, stream_id: str
-    ) -> tuple[int, dict[str, Any]] | None:
+    async def load_snapshot(self, session: AsyncSession, stream_id: str) -> tuple[int, dict[str, Any]] | None:
         stmt = select(self.t.snapshots.c.version, self.t.snapshots.c.state).where(
             self.t.snapshots.c.stream_id == stream_id
         )
         row = (await session.execute(stmt)).first()
         return (row[0], row[1]) if row else None
 
-    async def save_snapshot(
-        self, session: AsyncSession, stream_id: str, version: int, state: dict[str, Any]
-    ) -> None:
+    async def save_snapshot(self, session: AsyncSession, stream_id: str, version: int, state: dict[str, Any]) -> None:
+        await session.execute(self.t.snapshots.delete().where(self.t.snapshots.c.stream_id == stream_id))
         await session.execute(
-            self.t.snapshots.delete().where(self.t.snapshots.c.stream_id == stream_id)
-        )
-        await session.execute(
-            insert(self.t.snapshots).values(
-                stream_id=stream_id, version=version, state=state, recorded_at=utcnow()
-            )
+            insert(self.t.snapshots).values(stream_id=stream_id, version=version, state=state, recorded_at=utcnow())
         )
 
 

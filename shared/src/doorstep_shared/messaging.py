@@ -80,9 +80,7 @@ class Envelope:
 
     @classmethod
     def from_record(cls, record: Any) -> Envelope:
-        headers = {
-            k: (v.decode() if isinstance(v, bytes) else v) for k, v in (record.headers or [])
-        }
+        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (record.headers or [])}
         ce_type = headers.get("ce_type", "")
         parts = ce_type.split(".")
         if len(parts) < 3 or parts[0] != TYPE_PREFIX:
@@ -129,9 +127,7 @@ class TopicEnsurer:
 
     async def ensure(self, topics: set[str]) -> None:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000
-            )
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
             await admin.start()
             self._admin = admin
         result = await self._admin.create_topics(

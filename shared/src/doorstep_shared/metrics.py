@@ -10,12 +10,8 @@ REQUEST_LATENCY = Histogram(
     ["service", "method", "route", "status"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-RELAY_PUBLISHED = Counter(
-    "doorstep_relay_published_total", "Events published to Kafka", ["service"]
-)
-RELAY_ERRORS = Counter(
-    "doorstep_relay_errors_total", "Relay publish attempts that failed", ["service"]
-)
+RELAY_PUBLISHED = Counter("doorstep_relay_published_total", "Events published to Kafka", ["service"])
+RELAY_ERRORS = Counter("doorstep_relay_errors_total", "Relay publish attempts that failed", ["service"])
 RELAY_LAG = Gauge("doorstep_relay_lag_events", "Events in the log not yet published", ["service"])
 PROJECTION_APPLIED = Counter(
     "doorstep_projection_applied_total", "Events applied to read models", ["service", "projection"]

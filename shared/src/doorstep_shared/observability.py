@@ -11,7 +11,7 @@ from asgi_correlation_id import CorrelationIdFilter
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pythonjsonlogger.json import JsonFormatter
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from doorstep_shared.metrics import REQUEST_LATENCY
 from doorstep_shared.problems import problem
@@ -42,20 +42,34 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     _configured = True
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: Any, service: str) -> None:
-        super().__init__(app)
+class MetricsMiddleware:
+    """Request latency by route template (a plain ASGI middleware: cheap per request)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
         self.service = service
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUEST_LATENCY.labels(
-            self.service, request.method, path, str(response.status_code)
-        ).observe(time.perf_counter() - start)
-        return response
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUEST_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
+                time.perf_counter() - start
+            )
 
 
 def health_router() -> APIRouter:
@@ -77,9 +91,7 @@ def health_router() -> APIRouter:
         checks["broker"] = await runtime.broker_status()
         ok = all(v == "ok" for v in checks.values())
         if not ok:
-            return problem(
-                503, title="Not ready", detail=", ".join(f"{k}: {v}" for k, v in checks.items())
-            )
+            return problem(503, title="Not ready", detail=", ".join(f"{k}: {v}" for k, v in checks.items()))
         return {"status": "ready", "checks": checks}
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -58,9 +58,7 @@ def partner_projection(table: Table, name: str = "partners") -> Projection:
     @projection.on("PartnerSuspended")
     async def suspended(session: AsyncSession, env: Envelope) -> None:
         await session.execute(
-            table.update()
-            .where(table.c.partner_id == env.data["partner_id"])
-            .values(status="suspended")
+            table.update().where(table.c.partner_id == env.data["partner_id"]).values(status="suspended")
         )
 
     return projection
@@ -70,11 +68,7 @@ def partner_key_resolver(db: Database, table: Table) -> ApiKeyResolver:
     async def resolve(key_hash: str) -> Principal | None:
         async with db.session() as s:
             row = (
-                await s.execute(
-                    select(table).where(
-                        table.c.api_key_hash == key_hash, table.c.status == "approved"
-                    )
-                )
+                await s.execute(select(table).where(table.c.api_key_hash == key_hash, table.c.status == "approved"))
             ).first()
         if row is None:
             return None

@@ -72,9 +72,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = [
-            {"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()
-        ]
+        errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "detail": "invalid request"}
         return problem(
             422,
@@ -96,6 +94,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unhandled(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(
-            500, detail="internal error; see the logs with this request's correlation id"
-        )
+        return problem(500, detail="internal error; see the logs with this request's correlation id")

@@ -15,6 +15,7 @@ generation (which names a fresh consumer group) and replay from the start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -197,9 +198,7 @@ class ProjectionRunner:
     async def _dead_letter(self, record: Any, error: Exception) -> None:
         """Park a poison event on the dead-letter topic, then step over it."""
         assert self.broker is not None
-        headers = {
-            k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])
-        }
+        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])}
         headers.update(
             {
                 "dlq_error": f"{type(error).__name__}: {error}"[:1000],
@@ -209,9 +208,7 @@ class ProjectionRunner:
                 "dlq_offset": str(record.offset),
             }
         )
-        await self.broker.publish(
-            record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers
-        )
+        await self.broker.publish(record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers)
         async with self.db.transaction() as session:
             await self._save_offsets(session, [record])
         self.dead_letters += 1
@@ -228,9 +225,7 @@ class ProjectionRunner:
 
     # checkpoints -------------------------------------------------------------
 
-    async def _load_offsets(
-        self, session: AsyncSession, tps: set[tuple[str, int]]
-    ) -> dict[tuple[str, int], int]:
+    async def _load_offsets(self, session: AsyncSession, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
         t = self.t.projection_tracking
         rows = await session.execute(
             select(t.c.topic, t.c.partition, t.c.offset).where(
@@ -253,9 +248,7 @@ class ProjectionRunner:
             }
             for tp, off in last.items()
         ]
-        await upsert(
-            session, self.t.projection_tracking, rows, ["projection", "topic", "partition"]
-        )
+        await upsert(session, self.t.projection_tracking, rows, ["projection", "topic", "partition"])
 
     async def _load_versions(self, session: AsyncSession, keys: set[str]) -> dict[str, int]:
         if not keys:
@@ -275,18 +268,14 @@ class ProjectionRunner:
     async def _load_generation(self) -> int:
         t = self.t.projection_generations
         async with self.db.session() as s:
-            return (
-                await s.execute(select(t.c.generation).where(t.c.projection == self.name))
-            ).scalar() or 0
+            return (await s.execute(select(t.c.generation).where(t.c.projection == self.name))).scalar() or 0
 
     # read-your-writes and status ------------------------------------------------
 
     async def stream_version(self, stream_key: str) -> int:
         t = self.t.projection_streams
         async with self.db.session() as s:
-            stmt = select(t.c.version).where(
-                t.c.projection == self.name, t.c.stream_id == stream_key
-            )
+            stmt = select(t.c.version).where(t.c.projection == self.name, t.c.stream_id == stream_key)
             return (await s.execute(stmt)).scalar() or 0
 
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
@@ -300,10 +289,9 @@ class ProjectionRunner:
             if remaining <= 0:
                 return False
             async with self._applied:
-                try:
-                    await asyncio.wait_for(self._applied.wait(), min(remaining, 0.1))
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, 0.1)):
+                        await self._applied.wait()
 
     def _update_lag(self, msg: KafkaMessage, records: Sequence[Any]) -> None:
         consumer: Any = getattr(msg, "consumer", None)
@@ -324,9 +312,7 @@ class ProjectionRunner:
     async def tracked_offsets(self) -> dict[tuple[str, int], int]:
         t = self.t.projection_tracking
         async with self.db.session() as s:
-            rows = await s.execute(
-                select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name)
-            )
+            rows = await s.execute(select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name))
             return {(r.topic, r.partition): r.offset for r in rows}
 
     async def wait_caught_up(self, end_offsets: dict[tuple[str, int], int], timeout: float) -> None:
@@ -340,10 +326,9 @@ class ProjectionRunner:
             if loop.time() > deadline:
                 raise TimeoutError(f"projection {self.name} did not catch up")
             async with self._applied:
-                try:
-                    await asyncio.wait_for(self._applied.wait(), 0.1)
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.1):
+                        await self._applied.wait()
 
     # rebuild -----------------------------------------------------------------------
 
@@ -354,18 +339,12 @@ class ProjectionRunner:
             for table in reversed(self.projection.tables):
                 await s.execute(delete(table))
             await s.execute(
-                delete(self.t.projection_tracking).where(
-                    self.t.projection_tracking.c.projection == self.name
-                )
+                delete(self.t.projection_tracking).where(self.t.projection_tracking.c.projection == self.name)
             )
             await s.execute(
-                delete(self.t.projection_streams).where(
-                    self.t.projection_streams.c.projection == self.name
-                )
+                delete(self.t.projection_streams).where(self.t.projection_streams.c.projection == self.name)
             )
-            current = (
-                await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))
-            ).scalar()
+            current = (await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))).scalar()
             new = (current or 0) + 1
             await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
         return new

@@ -35,9 +35,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
-async def rebuild_runner(
-    runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0
-) -> tuple[int, float]:
+async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0) -> tuple[int, float]:
     """Reset `runner`'s read model, replay to the current end; returns (messages, seconds)."""
     await runner.stop()
     await runner.reset()
@@ -68,9 +66,7 @@ async def rebuild_offline(
                 topic_prefix=settings.topic_prefix,
             )
             try:
-                report[projection.name] = await rebuild_runner(
-                    runner, settings.kafka_bootstrap_servers
-                )
+                report[projection.name] = await rebuild_runner(runner, settings.kafka_bootstrap_servers)
             finally:
                 await runner.stop()
     finally:

@@ -67,23 +67,17 @@ class OutboxRelay:
 
     async def checkpoint(self) -> int:
         async with self.db.session() as s:
-            stmt = select(self.t.relay_checkpoints.c.position).where(
-                self.t.relay_checkpoints.c.name == self.name
-            )
+            stmt = select(self.t.relay_checkpoints.c.position).where(self.t.relay_checkpoints.c.name == self.name)
             return (await s.execute(stmt)).scalar() or 0
 
     async def _save_checkpoint(self, position: int) -> None:
         table = self.t.relay_checkpoints
         async with self.db.transaction() as s:
             updated = await s.execute(
-                table.update()
-                .where(table.c.name == self.name)
-                .values(position=position, updated_at=utcnow())
+                table.update().where(table.c.name == self.name).values(position=position, updated_at=utcnow())
             )
             if updated.rowcount == 0:  # type: ignore[attr-defined]
-                await s.execute(
-                    table.insert().values(name=self.name, position=position, updated_at=utcnow())
-                )
+                await s.execute(table.insert().values(name=self.name, position=position, updated_at=utcnow()))
 
     async def _ensure_connected(self) -> None:
         if not self._connected:
@@ -131,10 +125,9 @@ class OutboxRelay:
                 backoff = 0.1
                 if sent < self.batch_size:
                     self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                    except TimeoutError:
-                        pass
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.poll_interval):
+                            await self._wake.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker down, database busy: back off and retry

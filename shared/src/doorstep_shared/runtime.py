@@ -23,9 +23,9 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import MetaData
 
-from doorstep_shared.auth import ApiKeyResolver, Principal, TokenVerifier
+from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
 from doorstep_shared.db import Database
-from doorstep_shared.domain import Event, EventRegistry
+from doorstep_shared.domain import Event, EventRegistry, NotFound
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
@@ -132,9 +132,7 @@ class Runtime:
         path = self.settings.public_key_path()
         if not path.exists():
             raise RuntimeError(f"JWT public key not found at {path}")
-        return TokenVerifier(
-            path.read_bytes(), issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience
-        )
+        return TokenVerifier(path.read_bytes(), issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
 
     async def _start_runner(self, name: str) -> None:
         delay = 0.2
@@ -158,9 +156,10 @@ class Runtime:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            for task in pending:
+                log.error("task %s did not stop", task.get_name())
         self._tasks.clear()
         for runner in self.runners.values():
             with contextlib.suppress(Exception):
@@ -185,9 +184,7 @@ class Runtime:
     async def broker_status(self) -> str:
         if self.settings.run_relay and self.relay.last_error:
             return f"relay: {self.relay.last_error}"
-        missing = (
-            set(self.runners) - self._runners_started if self.settings.run_projections else set()
-        )
+        missing = set(self.runners) - self._runners_started if self.settings.run_projections else set()
         if missing:
             return f"projections not connected: {', '.join(sorted(missing))}"
         return "ok"
@@ -206,11 +203,7 @@ class Runtime:
     ) -> JSONResponse:
         """Run a command handler in one transaction; `retries` re-runs it after a lost race."""
         key = request.headers.get("Idempotency-Key")
-        scoped = (
-            f"{principal.subject if principal else '-'}:{request.method}:{request.url.path}:{key}"
-            if key
-            else None
-        )
+        scoped = f"{principal.subject if principal else '-'}:{request.method}:{request.url.path}:{key}" if key else None
         meta = {
             "correlation_id": correlation_id.get(),
             "actor": principal.subject if principal else None,
@@ -243,9 +236,7 @@ class Runtime:
         if found is None:
             return False
         stream_id, version = found
-        return await self.runners[name].wait_for_stream(
-            f"{self.name}:{stream_id}", version, timeout
-        )
+        return await self.runners[name].wait_for_stream(f"{self.name}:{stream_id}", version, timeout)
 
     # documentation --------------------------------------------------------------------
 
@@ -254,9 +245,7 @@ class Runtime:
         prefix = self.settings.topic_prefix
         for aggregate, classes in self.definition.published.items():
             names = ", ".join(c.type_name() for c in classes)
-            schema: Any = (
-                Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)
-            )
+            schema: Any = Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)  # noqa: UP007
             broker.publisher(
                 topic_name(self.name, aggregate, prefix),
                 title=f"{self.name}.{aggregate}",
@@ -296,9 +285,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def consistent_read(
     request: Request,
     response: Response,
-    after: Annotated[
-        int | None, Query(ge=0, description="Wait until this log position is applied")
-    ] = None,
+    after: Annotated[int | None, Query(ge=0, description="Wait until this log position is applied")] = None,
     after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0)] = None,
 ) -> bool:
     """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`."""
@@ -312,6 +299,41 @@ async def consistent_read(
 
 
 ConsistentRead = Annotated[bool, Depends(consistent_read)]
+
+
+def admin_router() -> APIRouter:
+    """Operations on a running service's projections (city admins only)."""
+    router = APIRouter(prefix="/admin/projections", tags=["operations"])
+
+    @router.get("", summary="Projections: generation, consumer group, offsets, dead letters")
+    async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[dict[str, Any]]:
+        principal.require_role(Role.CITY_ADMIN)
+        out = []
+        for runner in runtime.runners.values():
+            offsets = await runner.tracked_offsets()
+            out.append(
+                {
+                    "name": runner.name,
+                    "topics": runner.topics,
+                    "generation": runner.generation,
+                    "group_id": runner.group_id(),
+                    "consuming": runner.consuming,
+                    "dead_letters": runner.dead_letters,
+                    "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
+                }
+            )
+        return out
+
+    @router.post("/{name}/rebuild", status_code=202, summary="Clear a read model and replay its topics")
+    async def rebuild(name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
+        principal.require_role(Role.CITY_ADMIN)
+        runner = runtime.runners.get(name)
+        if runner is None:
+            raise NotFound(f"no projection {name}", field="name")
+        await runner.rebuild()
+        return {"name": name, "generation": runner.generation, "group_id": runner.group_id()}
+
+    return router
 
 
 def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
@@ -338,9 +360,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> Fast
     for router in definition.routers:
         app.include_router(router)
 
-    @app.get(
-        "/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics"
-    )
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics")
     async def asyncapi_doc() -> dict[str, Any]:
         return runtime.asyncapi()
 

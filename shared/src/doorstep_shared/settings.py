@@ -14,9 +14,7 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "changethis", "secret", "password", "admin"}
-)
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "password", "admin"})
 
 
 class Environment(StrEnum):

@@ -55,11 +55,7 @@ class UnitOfWork:
         if aggregate_id in self._seen:
             agg = self._seen[aggregate_id][0]
             return agg if isinstance(agg, cls) else None
-        snapshot = (
-            await self.store.load_snapshot(self.session, aggregate_id)
-            if self.store.snapshot_every
-            else None
-        )
+        snapshot = await self.store.load_snapshot(self.session, aggregate_id) if self.store.snapshot_every else None
         if snapshot is not None:
             version, state = snapshot
             agg = cls(aggregate_id)
@@ -204,15 +200,11 @@ async def _execute_once(
     return IdempotentReply(status_code, body, replayed=False)
 
 
-async def _stored_reply(
-    db: Database, table: Any, key: str, request_hash: str
-) -> IdempotentReply | None:
+async def _stored_reply(db: Database, table: Any, key: str, request_hash: str) -> IdempotentReply | None:
     async with db.session() as s:
         row = (await s.execute(select(table).where(table.c.key == key))).first()
     if row is None:
         return None
     if row.request_hash != request_hash:
-        raise Conflict(
-            "Idempotency-Key was already used with a different request", field="Idempotency-Key"
-        )
+        raise Conflict("Idempotency-Key was already used with a different request", field="Idempotency-Key")
     return IdempotentReply(row.status_code, row.response, replayed=True)

@@ -13,7 +13,12 @@ from registration.settings import Settings
 from tests.helpers import eventually, running_app, token_for
 
 CITY, DISTRICT, STREET, COMMUNITY, GRID, GRID2 = (
-    "3301", "330102", "330102001", "330102001001", "330102001001001", "330102001001002",
+    "3301",
+    "330102",
+    "330102001",
+    "330102001001",
+    "330102001001001",
+    "330102001001002",
 )
 OTHER_COMMUNITY, OTHER_GRID = "330102001002", "330102001002001"
 VALID_ID = "11010519491231002X"
@@ -44,21 +49,47 @@ async def admin_headers(client) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 async def build_tree(client, admin) -> None:  # type: ignore[no-untyped-def]
     for code, level, parent in [
-        (CITY, "city", None), (DISTRICT, "district", CITY), (STREET, "street", DISTRICT),
-        (COMMUNITY, "community", STREET), (GRID, "grid", COMMUNITY), (GRID2, "grid", COMMUNITY),
-        (OTHER_COMMUNITY, "community", STREET), (OTHER_GRID, "grid", OTHER_COMMUNITY),
+        (CITY, "city", None),
+        (DISTRICT, "district", CITY),
+        (STREET, "street", DISTRICT),
+        (COMMUNITY, "community", STREET),
+        (GRID, "grid", COMMUNITY),
+        (GRID2, "grid", COMMUNITY),
+        (OTHER_COMMUNITY, "community", STREET),
+        (OTHER_GRID, "grid", OTHER_COMMUNITY),
     ]:
-        r = await client.post("/areas", json={"code": code, "name": f"area {code}", "level": level, "parent_code": parent}, headers=admin)
+        r = await client.post(
+            "/areas",
+            json={"code": code, "name": f"area {code}", "level": level, "parent_code": parent},
+            headers=admin,
+        )
         assert r.status_code == 201, r.text
 
 
 def resident_body(**over: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "name": "王秀英", "id_number": VALID_ID, "mobile": "+86 138-0013-5678", "grid_code": GRID,
-        "building": "12", "unit": "3-401", "hukou": "non_local", "tags": ["stay_at_home_parent"],
+        "name": "王秀英",
+        "id_number": VALID_ID,
+        "mobile": "+86 138-0013-5678",
+        "grid_code": GRID,
+        "building": "12",
+        "unit": "3-401",
+        "hukou": "non_local",
+        "tags": ["stay_at_home_parent"],
         "skills": ["Chinese knot", "sewing"],
-        "availability": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:30", "end": "16:30", "place": "home"}],
-        "job_preferences": {"types": ["piecework", "home_based"], "min_pay_fen": 1500, "pay_unit": "hour"},
+        "availability": [
+            {
+                "days": ["mon", "tue", "wed", "thu", "fri"],
+                "start": "08:30",
+                "end": "16:30",
+                "place": "home",
+            }
+        ],
+        "job_preferences": {
+            "types": ["piecework", "home_based"],
+            "min_pay_fen": 1500,
+            "pay_unit": "hour",
+        },
         "consent": {"employment_matching": True},
     }
     body.update(over)
@@ -70,7 +101,9 @@ def settings(database_url: str, kafka_bootstrap: str, topic_prefix: str, jwt_key
     return settings_for(database_url, kafka_bootstrap, topic_prefix, jwt_keys, tmp_path)
 
 
-async def test_register_publish_project_query_and_erase(settings: Settings, jwt_keys, kafka_bootstrap: str, topic_prefix: str) -> None:  # type: ignore[no-untyped-def]
+async def test_register_publish_project_query_and_erase(
+    settings: Settings, jwt_keys, kafka_bootstrap: str, topic_prefix: str
+) -> None:  # type: ignore[no-untyped-def]
     async with running_app(create_app(settings)) as client:
         admin = await admin_headers(client)
         await build_tree(client, admin)
@@ -93,22 +126,36 @@ async def test_register_publish_project_query_and_erase(settings: Settings, jwt_
         assert r.status_code == 200, r.text
         assert r.headers["X-Consistency"] == "current"
         mine = r.json()
-        assert (mine["name"], mine["id_number"], mine["mobile"]) == ("王秀英", VALID_ID, "13800135678")
-        assert (mine["sex"], mine["birth_year"], mine["community_code"]) == ("female", 1949, COMMUNITY)
+        assert (mine["name"], mine["id_number"], mine["mobile"]) == (
+            "王秀英",
+            VALID_ID,
+            "13800135678",
+        )
+        assert (mine["sex"], mine["birth_year"], mine["community_code"]) == (
+            "female",
+            1949,
+            COMMUNITY,
+        )
 
         # a street admin sees the resident masked
         masked = (await client.get(f"/residents/{rid}", headers=street_admin)).json()
         assert masked["id_number"] == "110105********002X" and masked["mobile"] == "138****5678"
 
         # list and filters
-        listing = (await client.get("/residents", params={"tag": "stay_at_home_parent", "skill": "sewing"}, headers=gw)).json()
+        listing = (
+            await client.get("/residents", params={"tag": "stay_at_home_parent", "skill": "sewing"}, headers=gw)
+        ).json()
         assert [i["id"] for i in listing["items"]] == [rid] and listing["total"] == 1
         assert (await client.get("/residents", params={"tag": "veteran"}, headers=gw)).json()["total"] == 0
         area = (await client.get(f"/areas/{COMMUNITY}", headers=gw)).json()
         assert area["residents"] == 1 and {c["code"]: c["residents"] for c in area["children"]}[GRID] == 1
 
         # the event on Kafka: CloudEvents headers, no plaintext personal data
-        consumer = AIOKafkaConsumer(f"{topic_prefix}registration.residents", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+        consumer = AIOKafkaConsumer(
+            f"{topic_prefix}registration.residents",
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
+        )
         await consumer.start()
         try:
             batch = await consumer.getmany(timeout_ms=3000)
@@ -129,12 +176,25 @@ async def test_register_publish_project_query_and_erase(settings: Settings, jwt_
         assert dup.status_code == 409 and dup.json()["errors"][0]["field"] == "id_number"
 
         # updates and moves
-        r = await client.put(f"/residents/{rid}/tags", json={"tags": ["stay_at_home_parent", "low_income"]}, headers=gw)
+        r = await client.put(
+            f"/residents/{rid}/tags",
+            json={"tags": ["stay_at_home_parent", "low_income"]},
+            headers=gw,
+        )
         assert r.status_code == 200
-        r = await client.post(f"/residents/{rid}/move", json={"grid_code": GRID2, "building": "14", "unit": "1-101"}, headers=gw)
+        r = await client.post(
+            f"/residents/{rid}/move",
+            json={"grid_code": GRID2, "building": "14", "unit": "1-101"},
+            headers=gw,
+        )
         assert r.status_code == 200
-        moved = (await client.get(f"/residents/{rid}", params={"after": r.json()["position"]}, headers=street_admin)).json()
-        assert moved["grid_code"] == GRID2 and moved["tags"] == ["low_income", "stay_at_home_parent"]
+        moved = (
+            await client.get(f"/residents/{rid}", params={"after": r.json()["position"]}, headers=street_admin)
+        ).json()
+        assert moved["grid_code"] == GRID2 and moved["tags"] == [
+            "low_income",
+            "stay_at_home_parent",
+        ]
         # the grid worker of the old grid is now out of scope
         assert (await client.get(f"/residents/{rid}", headers=gw)).status_code == 403
 
@@ -149,7 +209,9 @@ async def test_register_publish_project_query_and_erase(settings: Settings, jwt_
             from sqlalchemy import text
 
             rows = (await s.execute(text("SELECT data FROM events WHERE stream_id = :id"), {"id": rid})).all()
-            keys = (await s.execute(text("SELECT count(*) FROM data_keys WHERE resident_id = :id"), {"id": rid})).scalar()
+            keys = (
+                await s.execute(text("SELECT count(*) FROM data_keys WHERE resident_id = :id"), {"id": rid})
+            ).scalar()
         assert keys == 0 and len(rows) == 4  # registered, tags, moved, erased
         # the ID number may register again after erasure
         again = await client.post("/residents", json=resident_body(grid_code=GRID2), headers=staff)
@@ -181,7 +243,11 @@ async def test_errors_are_problem_details(settings: Settings, jwt_keys) -> None:
         r = await client.post("/residents", json=resident_body(grid_code=OTHER_GRID), headers=gw)
         assert r.status_code == 403 and r.json()["errors"][0]["field"] == "grid_code"
 
-        r = await client.post("/areas", json={"code": "9999", "name": "x", "level": "grid", "parent_code": COMMUNITY}, headers=admin)
+        r = await client.post(
+            "/areas",
+            json={"code": "9999", "name": "x", "level": "grid", "parent_code": COMMUNITY},
+            headers=admin,
+        )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "code"
 
         # nothing half-written: the failed registrations left no events and no claims
@@ -192,14 +258,25 @@ async def test_errors_are_problem_details(settings: Settings, jwt_keys) -> None:
         assert (await client.get("/residents", headers=bad_token)).status_code == 401
 
 
-async def test_partners_staff_and_reaction_to_hire(settings: Settings, jwt_keys, kafka_bootstrap: str, topic_prefix: str) -> None:  # type: ignore[no-untyped-def]
+async def test_partners_staff_and_reaction_to_hire(
+    settings: Settings, jwt_keys, kafka_bootstrap: str, topic_prefix: str
+) -> None:  # type: ignore[no-untyped-def]
     from aiokafka import AIOKafkaProducer
 
     async with running_app(create_app(settings)) as client:
         admin = await admin_headers(client)
         await build_tree(client, admin)
 
-        r = await client.post("/staff", json={"username": "gw.li", "password": "grid-worker-pass", "role": "grid_worker", "areas": [GRID]}, headers=admin)
+        r = await client.post(
+            "/staff",
+            json={
+                "username": "gw.li",
+                "password": "grid-worker-pass",
+                "role": "grid_worker",
+                "areas": [GRID],
+            },
+            headers=admin,
+        )
         assert r.status_code == 201, r.text
         r = await client.post("/auth/token", data={"username": "gw.li", "password": "grid-worker-pass"})
         gw = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -207,15 +284,34 @@ async def test_partners_staff_and_reaction_to_hire(settings: Settings, jwt_keys,
         assert me["role"] == "grid_worker" and me["areas"] == [GRID]
         assert (await client.post("/auth/token", data={"username": "gw.li", "password": "wrong"})).status_code == 401
 
-        bad = await client.post("/partners", json={"name": "Flowers Co", "kind": "piecework_processor", "credit_code": "91350100M000100Y44", "area_code": COMMUNITY}, headers=admin)
+        bad = await client.post(
+            "/partners",
+            json={
+                "name": "Flowers Co",
+                "kind": "piecework_processor",
+                "credit_code": "91350100M000100Y44",
+                "area_code": COMMUNITY,
+            },
+            headers=admin,
+        )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "credit_code"
-        r = await client.post("/partners", json={"name": "Flowers Co", "kind": "piecework_processor", "credit_code": CREDIT_CODE, "area_code": COMMUNITY}, headers=admin)
+        r = await client.post(
+            "/partners",
+            json={
+                "name": "Flowers Co",
+                "kind": "piecework_processor",
+                "credit_code": CREDIT_CODE,
+                "area_code": COMMUNITY,
+            },
+            headers=admin,
+        )
         assert r.status_code == 201
         pid = r.json()["id"]
         approved = await client.post(f"/partners/{pid}/approve", headers=admin)
         assert approved.status_code == 200
         api_key = approved.json()["api_key"]
         assert (await client.post(f"/partners/{pid}/approve", headers=admin)).status_code == 409
+
         # the partner authenticates with its API key once the projection has its hash
         async def partner_sees_itself() -> bool:
             resp = await client.get(f"/partners/{pid}", headers={"X-API-Key": api_key})
@@ -233,11 +329,26 @@ async def test_partners_staff_and_reaction_to_hire(settings: Settings, jwt_keys,
             for _ in range(2):
                 await producer.send_and_wait(
                     f"{topic_prefix}jobs.applications",
-                    json.dumps({"application_id": "app-1", "job_id": "job-9", "resident_id": rid, "partner_id": pid,
-                                "community_code": COMMUNITY, "fair_id": None}).encode(),
+                    json.dumps(
+                        {
+                            "application_id": "app-1",
+                            "job_id": "job-9",
+                            "resident_id": rid,
+                            "partner_id": pid,
+                            "community_code": COMMUNITY,
+                            "fair_id": None,
+                        }
+                    ).encode(),
                     key=b"app-1",
-                    headers=[("ce_specversion", b"1.0"), ("ce_id", b"evt-1"), ("ce_type", b"doorstep.jobs.ApplicationHired"),
-                             ("ce_source", b"/doorstep/jobs"), ("ce_subject", b"app-1"), ("ce_sequence", b"5"), ("ce_position", b"42")],
+                    headers=[
+                        ("ce_specversion", b"1.0"),
+                        ("ce_id", b"evt-1"),
+                        ("ce_type", b"doorstep.jobs.ApplicationHired"),
+                        ("ce_source", b"/doorstep/jobs"),
+                        ("ce_subject", b"app-1"),
+                        ("ce_sequence", b"5"),
+                        ("ce_position", b"42"),
+                    ],
                 )
         finally:
             await producer.stop()
@@ -248,4 +359,7 @@ async def test_partners_staff_and_reaction_to_hire(settings: Settings, jwt_keys,
 
         await eventually(employed, timeout=20)
         history = (await client.get(f"/residents/{rid}/history", headers=gw)).json()
-        assert [h["type"] for h in history] == ["ResidentRegistered", "ResidentEmploymentStatusChanged"]
+        assert [h["type"] for h in history] == [
+            "ResidentRegistered",
+            "ResidentEmploymentStatusChanged",
+        ]

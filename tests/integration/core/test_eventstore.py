@@ -7,11 +7,11 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
-
 from doorstep_shared.db import Database
 from doorstep_shared.eventstore import ConcurrencyConflict, EventStore, Upcasters
 from doorstep_shared.uow import CommandResult, UnitOfWork, execute
+from sqlalchemy import insert
+
 from tests.toy import Counter, CounterOpened, core, metadata, registry
 
 
@@ -60,7 +60,11 @@ async def test_append_and_load_round_trip(db: Database) -> None:
     async with db.session() as s:
         events = await store.load(s, "c1")
         history = await store.history(s, "c1")
-    assert [type(e).__name__ for e in events] == ["CounterOpened", "CounterIncremented", "CounterIncremented"]
+    assert [type(e).__name__ for e in events] == [
+        "CounterOpened",
+        "CounterIncremented",
+        "CounterIncremented",
+    ]
     assert Counter.replay("c1", events).value == 7
     assert [h.version for h in history] == [1, 2, 3]
     assert history[-1].meta["correlation_id"] == "abc"
@@ -73,7 +77,11 @@ async def test_expected_version_mismatch_is_a_conflict(db: Database) -> None:
     async with db.transaction() as s:
         with pytest.raises(ConcurrencyConflict):
             await store.append(
-                s, stream_id="c2", stream_type="counters", expected_version=0, events=[CounterOpened("c2", "x")]
+                s,
+                stream_id="c2",
+                stream_type="counters",
+                expected_version=0,
+                events=[CounterOpened("c2", "x")],
             )
 
 
@@ -101,7 +109,11 @@ async def test_concurrent_appends_one_wins_one_conflicts(db: Database) -> None:
             async with db.transaction() as s:
                 agg.increment(1)
                 await store.append(
-                    s, stream_id="c3", stream_type="counters", expected_version=1, events=agg.collect()
+                    s,
+                    stream_id="c3",
+                    stream_type="counters",
+                    expected_version=1,
+                    events=agg.collect(),
                 )
                 await asyncio.sleep(0.05)
             return "ok"
@@ -122,7 +134,11 @@ async def test_positions_are_never_skipped_by_a_tailing_reader(db: Database) -> 
     async def writer(i: int) -> None:
         async with db.transaction() as s:
             await store.append(
-                s, stream_id=f"w{i}", stream_type="counters", expected_version=0, events=[CounterOpened(f"w{i}", "x")]
+                s,
+                stream_id=f"w{i}",
+                stream_type="counters",
+                expected_version=0,
+                events=[CounterOpened(f"w{i}", "x")],
             )
             await asyncio.sleep(random.random() * 0.02)  # hold the transaction open
 
@@ -161,7 +177,10 @@ async def test_idempotency_key_returns_first_result_and_appends_once(db: Databas
         return uow.result(c)
 
     replies = await asyncio.gather(
-        *(execute(db, store, inc, meta={}, idempotency_key="k-1", request_fingerprint="f") for _ in range(3))
+        *(
+            execute(db, store, inc, meta={}, idempotency_key="k-1", request_fingerprint="f")
+            for _ in range(3)
+        )
     )
     assert {r.body["version"] for r in replies} == {2}
     assert sum(not r.replayed for r in replies) == 1

@@ -7,8 +7,6 @@ import json
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from sqlalchemy import select
-
 from doorstep_shared.db import Database, upsert
 from doorstep_shared.embedded import EmbeddedKafka
 from doorstep_shared.eventstore import EventStore
@@ -17,6 +15,8 @@ from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ServiceSettings
 from doorstep_shared.uow import CommandResult, UnitOfWork, execute
+from sqlalchemy import select
+
 from tests.helpers import eventually
 from tests.toy import Counter, core, counters, metadata, registry
 
@@ -34,7 +34,9 @@ def settings_for(bootstrap: str) -> ServiceSettings:
     return ServiceSettings(service_name="toy", KAFKA_BOOTSTRAP_SERVERS=bootstrap)
 
 
-async def bump(db: Database, store: EventStore, cid: str, by: int = 1, *, open_first: bool = False) -> None:
+async def bump(
+    db: Database, store: EventStore, cid: str, by: int = 1, *, open_first: bool = False
+) -> None:
     async def handler(uow: UnitOfWork) -> CommandResult:
         if open_first:
             c = Counter.open(cid, f"label-{cid}")
@@ -48,7 +50,9 @@ async def bump(db: Database, store: EventStore, cid: str, by: int = 1, *, open_f
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 15.0) -> list:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     records = []
     try:
@@ -71,7 +75,9 @@ async def test_relay_publishes_in_order_with_cloudevents_headers(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
+    relay = OutboxRelay(
+        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
+    )
     await bump(db, store, "a", open_first=True)
     for i in range(1, 6):
         await bump(db, store, "a", i)
@@ -101,8 +107,14 @@ async def test_relay_survives_broker_outage_and_delivers_everything_once_in_orde
     store = EventStore(core, registry)
     settings = settings_for(broker_proc.bootstrap_servers)
     relay = OutboxRelay(
-        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix,
-        poll_interval=0.05, max_backoff=0.5, topics=TopicEnsurer(broker_proc.bootstrap_servers, 1, 1),
+        db=db,
+        store=store,
+        broker=make_broker(settings),
+        service="toy",
+        topic_prefix=topic_prefix,
+        poll_interval=0.05,
+        max_backoff=0.5,
+        topics=TopicEnsurer(broker_proc.bootstrap_servers, 1, 1),
     )
     task = asyncio.create_task(relay.run())
     try:
@@ -138,12 +150,20 @@ def counter_projection(fail_on: str | None = None) -> Projection:
     async def opened(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
         if fail_on and env.data["label"] == fail_on:
             raise ValueError("poison label")
-        await upsert(session, counters, [{"id": env.subject, "value": 0, "label": env.data["label"]}], ["id"])
+        await upsert(
+            session, counters, [{"id": env.subject, "value": 0, "label": env.data["label"]}], ["id"]
+        )
 
     @projection.on("CounterIncremented")
     async def incremented(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
-        row = (await session.execute(select(counters.c.value).where(counters.c.id == env.subject))).scalar()
-        await session.execute(counters.update().where(counters.c.id == env.subject).values(value=(row or 0) + env.data["by"]))
+        row = (
+            await session.execute(select(counters.c.value).where(counters.c.id == env.subject))
+        ).scalar()
+        await session.execute(
+            counters.update()
+            .where(counters.c.id == env.subject)
+            .values(value=(row or 0) + env.data["by"])
+        )
 
     return projection
 
@@ -158,7 +178,9 @@ async def test_projection_applies_once_even_when_events_are_republished(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
+    relay = OutboxRelay(
+        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
+    )
     await bump(db, store, "c", open_first=True)
     for _ in range(9):
         await bump(db, store, "c", 10)
@@ -169,8 +191,12 @@ async def test_projection_applies_once_even_when_events_are_republished(
     await relay.broker.stop()
 
     runner = ProjectionRunner(
-        db=db, tables=core, projection=counter_projection(), broker_factory=lambda: make_broker(settings),
-        service="toy", topic_prefix=topic_prefix,
+        db=db,
+        tables=core,
+        projection=counter_projection(),
+        broker_factory=lambda: make_broker(settings),
+        service="toy",
+        topic_prefix=topic_prefix,
     )
     await runner.start()
     try:
@@ -204,15 +230,22 @@ async def test_poison_event_goes_to_dead_letter_topic_and_the_runner_goes_on(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
+    relay = OutboxRelay(
+        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
+    )
     await bump(db, store, "good1", open_first=True)
     await bump(db, store, "bad", open_first=True)  # label "label-bad" makes the handler fail
     await bump(db, store, "good2", open_first=True)
     await relay.run_once()
     await relay.broker.stop()
     runner = ProjectionRunner(
-        db=db, tables=core, projection=counter_projection(fail_on="label-bad"),
-        broker_factory=lambda: make_broker(settings), service="toy", topic_prefix=topic_prefix, max_attempts=2,
+        db=db,
+        tables=core,
+        projection=counter_projection(fail_on="label-bad"),
+        broker_factory=lambda: make_broker(settings),
+        service="toy",
+        topic_prefix=topic_prefix,
+        max_attempts=2,
     )
     await runner.start()
     try:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from registration.domain.validators import (
     CREDIT_CODE_ALPHABET,
     IdNumber,

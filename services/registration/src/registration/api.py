@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlmodel import col
 
 from registration import handlers, views
 from registration.domain.model import Resident
@@ -50,7 +51,9 @@ class Token(BaseModel):
 @auth_router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)")
 async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep) -> Token:
     async with runtime.db.session() as s:
-        cred = (await s.execute(select(Credential).where(Credential.username == form.username))).scalar_one_or_none()  # type: ignore[arg-type]
+        cred = (
+            await s.execute(select(Credential).where(col(Credential.username) == form.username))
+        ).scalar_one_or_none()
     if cred is None or not verify_password(form.password, cred.password_hash):
         raise Unauthorized("wrong username or password")
     areas = tuple(cred.areas) or (("",) if cred.role == Role.CITY_ADMIN else ())
@@ -61,8 +64,13 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: 
 
 @auth_router.get("/me", summary="Who the token belongs to")
 async def me(principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"subject": principal.subject, "role": principal.role, "areas": list(principal.areas),
-            "name": principal.name, "partner_id": principal.partner_id}
+    return {
+        "subject": principal.subject,
+        "role": principal.role,
+        "areas": list(principal.areas),
+        "name": principal.name,
+        "partner_id": principal.partner_id,
+    }
 
 
 # areas -------------------------------------------------------------------------------------
@@ -76,10 +84,14 @@ class AreaCreate(BaseModel):
 
 
 @areas_router.post("", status_code=201, response_model=CommandAccepted)
-async def create_area(body: AreaCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def create_area(
+    body: AreaCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     cmd = handlers.CreateArea(**body.model_dump())
     return await runtime.command(
-        lambda uow: handlers.create_area(uow, cmd, principal), principal=principal, request=request,
+        lambda uow: handlers.create_area(uow, cmd, principal),
+        principal=principal,
+        request=request,
         payload=body.model_dump(),
     )
 
@@ -111,7 +123,15 @@ class Consent(BaseModel):
     share_with_partners: bool = False
 
 
-Tag = Literal["elderly", "living_alone", "disabled", "unemployed", "stay_at_home_parent", "low_income", "veteran"]
+Tag = Literal[
+    "elderly",
+    "living_alone",
+    "disabled",
+    "unemployed",
+    "stay_at_home_parent",
+    "low_income",
+    "veteran",
+]
 EmploymentStatus = Literal["employed", "unemployed", "flexible", "retired", "student", "not_in_labour_force"]
 
 
@@ -134,19 +154,32 @@ class ResidentCreate(BaseModel):
 
 @residents_router.post("", status_code=201, response_model=CommandAccepted)
 async def register_resident(
-    body: ResidentCreate, principal: CurrentPrincipal, runtime: RuntimeDep, vault: Vault, request: Request
+    body: ResidentCreate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    vault: Vault,
+    request: Request,
 ) -> JSONResponse:
     cmd = handlers.RegisterResident(**body.model_dump())
     today = utcnow().date()
     return await runtime.command(
         lambda uow: handlers.register_resident(uow, vault, cmd, principal, today),
-        principal=principal, request=request, payload=body.model_dump(),
+        principal=principal,
+        request=request,
+        payload=body.model_dump(),
     )
 
 
-@residents_router.get("/{resident_id}", summary="A resident (ID number and phone masked unless you are their grid worker or community staff)")
+@residents_router.get(
+    "/{resident_id}",
+    summary="A resident (ID number and phone masked unless you are their grid worker or community staff)",
+)
 async def get_resident(
-    resident_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, vault: Vault, _: ConsistentRead
+    resident_id: str,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    vault: Vault,
+    _: ConsistentRead,
 ) -> dict[str, Any]:
     async with runtime.db.session() as s:
         return await views.get_resident(s, vault, resident_id, principal)
@@ -169,8 +202,17 @@ async def list_residents(
 ) -> dict[str, Any]:
     async with runtime.db.session() as s:
         return await views.list_residents(
-            s, vault, principal, community_code=community_code, grid_code=grid_code, tag=tag,
-            employment_status=employment_status, skill=skill, status=status, limit=limit, offset=offset,
+            s,
+            vault,
+            principal,
+            community_code=community_code,
+            grid_code=grid_code,
+            tag=tag,
+            employment_status=employment_status,
+            skill=skill,
+            status=status,
+            limit=limit,
+            offset=offset,
         )
 
 
@@ -185,8 +227,14 @@ async def resident_history(resident_id: str, principal: CurrentPrincipal, runtim
 
         await handlers.load_resident_in_scope(UnitOfWork(s, runtime.store, {}), resident_id, principal)
     return [
-        {"position": e.position, "version": e.version, "type": e.event_type, "time": e.recorded_at,
-         "actor": e.meta.get("actor"), "data": e.data}
+        {
+            "position": e.position,
+            "version": e.version,
+            "type": e.event_type,
+            "time": e.recorded_at,
+            "actor": e.meta.get("actor"),
+            "data": e.data,
+        }
         for e in events
     ]
 
@@ -203,21 +251,37 @@ class ProfileUpdate(BaseModel):
 
 @residents_router.patch("/{resident_id}", response_model=CommandAccepted, summary="Update profile fields")
 async def update_profile(
-    resident_id: str, body: ProfileUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, vault: Vault, request: Request
+    resident_id: str,
+    body: ProfileUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    vault: Vault,
+    request: Request,
 ) -> JSONResponse:
     changes = body.model_dump(exclude_unset=True)
     return await runtime.command(
         lambda uow: handlers.update_profile(uow, vault, resident_id, dict(changes), principal),
-        principal=principal, request=request, payload=changes, status_code=200,
+        principal=principal,
+        request=request,
+        payload=changes,
+        status_code=200,
     )
 
 
 async def _act(
-    runtime: RuntimeDep, request: Request, principal: Principal, resident_id: str, payload: Any, action: Any
+    runtime: RuntimeDep,
+    request: Request,
+    principal: Principal,
+    resident_id: str,
+    payload: Any,
+    action: Any,
 ) -> JSONResponse:
     return await runtime.command(
         lambda uow: handlers.act_on_resident(uow, resident_id, principal, action),
-        principal=principal, request=request, payload=payload, status_code=200,
+        principal=principal,
+        request=request,
+        payload=payload,
+        status_code=200,
     )
 
 
@@ -226,8 +290,21 @@ class SkillsUpdate(BaseModel):
 
 
 @residents_router.put("/{resident_id}/skills", response_model=CommandAccepted)
-async def update_skills(resident_id: str, body: SkillsUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
-    return await _act(runtime, request, principal, resident_id, body.model_dump(), lambda r: r.update_skills(body.skills))
+async def update_skills(
+    resident_id: str,
+    body: SkillsUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
+    return await _act(
+        runtime,
+        request,
+        principal,
+        resident_id,
+        body.model_dump(),
+        lambda r: r.update_skills(body.skills),
+    )
 
 
 class AvailabilityUpdate(BaseModel):
@@ -235,7 +312,13 @@ class AvailabilityUpdate(BaseModel):
 
 
 @residents_router.put("/{resident_id}/availability", response_model=CommandAccepted)
-async def update_availability(resident_id: str, body: AvailabilityUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def update_availability(
+    resident_id: str,
+    body: AvailabilityUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     windows = [w.model_dump() for w in body.availability]
     return await _act(runtime, request, principal, resident_id, windows, lambda r: r.update_availability(windows))
 
@@ -245,8 +328,21 @@ class TagsUpdate(BaseModel):
 
 
 @residents_router.put("/{resident_id}/tags", response_model=CommandAccepted)
-async def update_tags(resident_id: str, body: TagsUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
-    return await _act(runtime, request, principal, resident_id, body.model_dump(), lambda r: r.update_tags(list(body.tags)))
+async def update_tags(
+    resident_id: str,
+    body: TagsUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
+    return await _act(
+        runtime,
+        request,
+        principal,
+        resident_id,
+        body.model_dump(),
+        lambda r: r.update_tags(list(body.tags)),
+    )
 
 
 class ConsentUpdate(BaseModel):
@@ -254,8 +350,18 @@ class ConsentUpdate(BaseModel):
     share_with_partners: bool | None = None
 
 
-@residents_router.put("/{resident_id}/consent", response_model=CommandAccepted, summary="Give or revoke consent (PIPL)")
-async def change_consent(resident_id: str, body: ConsentUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+@residents_router.put(
+    "/{resident_id}/consent",
+    response_model=CommandAccepted,
+    summary="Give or revoke consent (PIPL)",
+)
+async def change_consent(
+    resident_id: str,
+    body: ConsentUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     consent = body.model_dump(exclude_none=True)
     return await _act(runtime, request, principal, resident_id, consent, lambda r: r.change_consent(consent))
 
@@ -266,7 +372,13 @@ class EmploymentUpdate(BaseModel):
 
 
 @residents_router.put("/{resident_id}/employment-status", response_model=CommandAccepted)
-async def change_employment(resident_id: str, body: EmploymentUpdate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def change_employment(
+    resident_id: str,
+    body: EmploymentUpdate,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     def action(r: Resident) -> None:
         r.change_employment_status(body.employment_status, body.reason)
 
@@ -280,10 +392,15 @@ class Move(BaseModel):
 
 
 @residents_router.post("/{resident_id}/move", response_model=CommandAccepted, summary="Move within the community")
-async def move(resident_id: str, body: Move, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def move(
+    resident_id: str, body: Move, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     return await runtime.command(
         lambda uow: handlers.move_within(uow, resident_id, body.grid_code, body.building, body.unit, principal),
-        principal=principal, request=request, payload=body.model_dump(), status_code=200,
+        principal=principal,
+        request=request,
+        payload=body.model_dump(),
+        status_code=200,
     )
 
 
@@ -291,13 +408,32 @@ class Transfer(Move):
     community_code: str
 
 
-@residents_router.post("/{resident_id}/transfer", response_model=CommandAccepted, summary="Transfer to another community")
-async def transfer(resident_id: str, body: Transfer, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+@residents_router.post(
+    "/{resident_id}/transfer",
+    response_model=CommandAccepted,
+    summary="Transfer to another community",
+)
+async def transfer(
+    resident_id: str,
+    body: Transfer,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     return await runtime.command(
         lambda uow: handlers.transfer_resident(
-            uow, resident_id, body.community_code, body.grid_code, body.building, body.unit, principal
+            uow,
+            resident_id,
+            body.community_code,
+            body.grid_code,
+            body.building,
+            body.unit,
+            principal,
         ),
-        principal=principal, request=request, payload=body.model_dump(), status_code=200,
+        principal=principal,
+        request=request,
+        payload=body.model_dump(),
+        status_code=200,
     )
 
 
@@ -306,18 +442,40 @@ class MoveOut(BaseModel):
 
 
 @residents_router.post("/{resident_id}/move-out", response_model=CommandAccepted)
-async def move_out(resident_id: str, body: MoveOut, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def move_out(
+    resident_id: str,
+    body: MoveOut,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     return await runtime.command(
         lambda uow: handlers.move_out(uow, resident_id, body.reason, principal),
-        principal=principal, request=request, payload=body.model_dump(), status_code=200,
+        principal=principal,
+        request=request,
+        payload=body.model_dump(),
+        status_code=200,
     )
 
 
-@residents_router.post("/{resident_id}/erase", response_model=CommandAccepted, summary="Erase personal data (destroys the data key)")
-async def erase(resident_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, vault: Vault, request: Request) -> JSONResponse:
+@residents_router.post(
+    "/{resident_id}/erase",
+    response_model=CommandAccepted,
+    summary="Erase personal data (destroys the data key)",
+)
+async def erase(
+    resident_id: str,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    vault: Vault,
+    request: Request,
+) -> JSONResponse:
     return await runtime.command(
         lambda uow: handlers.erase_resident(uow, vault, resident_id, principal),
-        principal=principal, request=request, payload={"erase": resident_id}, status_code=200,
+        principal=principal,
+        request=request,
+        payload={"erase": resident_id},
+        status_code=200,
     )
 
 
@@ -332,27 +490,41 @@ class PartnerCreate(BaseModel):
 
 
 @partners_router.post("", status_code=201, response_model=CommandAccepted)
-async def register_partner(body: PartnerCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def register_partner(
+    body: PartnerCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     cmd = handlers.RegisterPartner(**body.model_dump())
     return await runtime.command(
-        lambda uow: handlers.register_partner(uow, cmd, principal), principal=principal, request=request,
+        lambda uow: handlers.register_partner(uow, cmd, principal),
+        principal=principal,
+        request=request,
         payload=body.model_dump(),
     )
 
 
 @partners_router.post("/{partner_id}/approve", summary="Approve; the answer carries the API key, shown once")
-async def approve_partner(partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def approve_partner(
+    partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     return await runtime.command(
-        lambda uow: handlers.approve_partner(uow, partner_id, principal), principal=principal, request=request,
-        payload={"approve": partner_id}, status_code=200,
+        lambda uow: handlers.approve_partner(uow, partner_id, principal),
+        principal=principal,
+        request=request,
+        payload={"approve": partner_id},
+        status_code=200,
     )
 
 
 @partners_router.post("/{partner_id}/rotate-key", summary="Issue a new API key; the old one stops working")
-async def rotate_key(partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def rotate_key(
+    partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     return await runtime.command(
-        lambda uow: handlers.rotate_partner_key(uow, partner_id, principal), principal=principal, request=request,
-        payload={"rotate": partner_id}, status_code=200,
+        lambda uow: handlers.rotate_partner_key(uow, partner_id, principal),
+        principal=principal,
+        request=request,
+        payload={"rotate": partner_id},
+        status_code=200,
     )
 
 
@@ -361,24 +533,38 @@ class Suspend(BaseModel):
 
 
 @partners_router.post("/{partner_id}/suspend", response_model=CommandAccepted)
-async def suspend_partner(partner_id: str, body: Suspend, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def suspend_partner(
+    partner_id: str,
+    body: Suspend,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> JSONResponse:
     return await runtime.command(
-        lambda uow: handlers.suspend_partner(uow, partner_id, body.reason, principal), principal=principal,
-        request=request, payload=body.model_dump(), status_code=200,
+        lambda uow: handlers.suspend_partner(uow, partner_id, body.reason, principal),
+        principal=principal,
+        request=request,
+        payload=body.model_dump(),
+        status_code=200,
     )
 
 
 @partners_router.get("")
 async def list_partners(
-    principal: CurrentPrincipal, runtime: RuntimeDep, _: ConsistentRead,
-    kind: str | None = None, status: str | None = None,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    _: ConsistentRead,
+    kind: str | None = None,
+    status: str | None = None,
 ) -> list[dict[str, Any]]:
     async with runtime.db.session() as s:
         return await views.list_partners(s, principal, kind, status)
 
 
 @partners_router.get("/{partner_id}")
-async def get_partner(partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, _: ConsistentRead) -> dict[str, Any]:
+async def get_partner(
+    partner_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, _: ConsistentRead
+) -> dict[str, Any]:
     async with runtime.db.session() as s:
         return await views.get_partner(s, partner_id, principal)
 
@@ -389,15 +575,26 @@ async def get_partner(partner_id: str, principal: CurrentPrincipal, runtime: Run
 class StaffCreate(BaseModel):
     username: str = Field(min_length=3, max_length=40)
     password: str = Field(min_length=10, max_length=200)
-    role: Literal["city_admin", "district_admin", "street_admin", "community_staff", "grid_worker", "team_leader"]
+    role: Literal[
+        "city_admin",
+        "district_admin",
+        "street_admin",
+        "community_staff",
+        "grid_worker",
+        "team_leader",
+    ]
     areas: list[str] = []
 
 
 @staff_router.post("", status_code=201, response_model=CommandAccepted)
-async def create_staff(body: StaffCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def create_staff(
+    body: StaffCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> JSONResponse:
     cmd = handlers.CreateStaff(**body.model_dump())
     return await runtime.command(
-        lambda uow: handlers.create_staff(uow, cmd, principal), principal=principal, request=request,
+        lambda uow: handlers.create_staff(uow, cmd, principal),
+        principal=principal,
+        request=request,
         payload=body.model_dump(exclude={"password"}),
     )
 

@@ -16,10 +16,17 @@ from doorstep_shared.runtime import create_app as create_app_from_definition
 from doorstep_shared.uow import execute
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlmodel import col
 
 from registration import handlers
 from registration.api import routers
-from registration.domain.events import PARTNER_EVENTS, RESIDENT_EVENTS, AreaCreated, StaffCreated, registry
+from registration.domain.events import (
+    PARTNER_EVENTS,
+    RESIDENT_EVENTS,
+    AreaCreated,
+    StaffCreated,
+    registry,
+)
 from registration.models import Credential, core, metadata, partner_credentials
 from registration.projections import DIRECTORY, directory, partners, reactions
 from registration.security import PiiVault
@@ -29,7 +36,8 @@ log = logging.getLogger("doorstep.registration")
 
 
 async def load_secrets(runtime: Runtime) -> None:
-    settings: Settings = runtime.settings  # type: ignore[assignment]
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
     master = master_key_from_b64(settings.secret("data_master_key", settings.data_master_key))
     hash_key = master_key_from_b64(settings.secret("id_hash_key", settings.id_hash_key))
     runtime.extras["vault"] = PiiVault(master, hash_key)
@@ -43,9 +51,10 @@ async def load_secrets(runtime: Runtime) -> None:
 
 async def seed_admin(runtime: Runtime) -> None:
     """The first city admin (user `admin`); embedded mode invents a password if none is set."""
-    settings: Settings = runtime.settings  # type: ignore[assignment]
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
     async with runtime.db.session() as s:
-        exists = (await s.execute(select(Credential.username).where(Credential.username == "admin"))).scalar()  # type: ignore[arg-type]
+        exists = (await s.execute(select(col(Credential.username)).where(col(Credential.username) == "admin"))).scalar()
     if exists:
         return
     password = settings.admin_password
@@ -59,8 +68,11 @@ async def seed_admin(runtime: Runtime) -> None:
         log.warning("generated the admin password; it is in %s", note)
     cmd = handlers.CreateStaff(username="admin", password=password, role="city_admin", areas=[])
     await execute(
-        runtime.db, runtime.store, lambda uow: handlers.create_staff(uow, cmd, None),
-        meta={"actor": "system", "command": "seed admin"}, after_commit=runtime.relay.notify,
+        runtime.db,
+        runtime.store,
+        lambda uow: handlers.create_staff(uow, cmd, None),
+        meta={"actor": "system", "command": "seed admin"},
+        after_commit=runtime.relay.notify,
     )
 
 

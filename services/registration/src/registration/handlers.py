@@ -17,9 +17,15 @@ from doorstep_shared.auth import Principal, Role, hash_api_key, new_api_key
 from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from registration.domain.model import Area, Partner, Resident, Staff
-from registration.domain.validators import InvalidValue, parse_credit_code, parse_id_number, parse_mobile
+from registration.domain.validators import (
+    InvalidValue,
+    parse_credit_code,
+    parse_id_number,
+    parse_mobile,
+)
 from registration.models import Credential, IdClaim
 from registration.security import PiiVault, hash_password
 
@@ -99,13 +105,17 @@ async def register_resident(
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
     id_hash = vault.id_hash(ident.value)
     session = uow.session
-    claimed = (await session.execute(select(IdClaim.resident_id).where(IdClaim.id_hash == id_hash))).scalar()  # type: ignore[arg-type]
+    claimed = (await session.execute(select(col(IdClaim.resident_id)).where(col(IdClaim.id_hash) == id_hash))).scalar()
     if claimed:
         raise Conflict("this ID number already has an active registration", field="id_number")
     resident_id = new_id()
     session.add(IdClaim(id_hash=id_hash, resident_id=resident_id))
     data_key = await vault.create_key(session, resident_id)
-    pii = vault.seal(data_key, resident_id, {"name": cmd.name.strip(), "id_number": ident.value, "mobile": mobile})
+    pii = vault.seal(
+        data_key,
+        resident_id,
+        {"name": cmd.name.strip(), "id_number": ident.value, "mobile": mobile},
+    )
     consent = {"employment_matching": False, "share_with_partners": False, **cmd.consent}
     resident = Resident.register(
         resident_id,
@@ -171,7 +181,13 @@ async def act_on_resident(
 
 
 async def transfer_resident(
-    uow: UnitOfWork, resident_id: str, community_code: str, grid_code: str, building: str, unit: str, actor: Principal
+    uow: UnitOfWork,
+    resident_id: str,
+    community_code: str,
+    grid_code: str,
+    building: str,
+    unit: str,
+    actor: Principal,
 ) -> CommandResult:
     resident = await load_resident_in_scope(uow, resident_id, actor)
     actor.require_area(grid_code, field="grid_code")
@@ -196,7 +212,7 @@ async def move_within(
 async def move_out(uow: UnitOfWork, resident_id: str, reason: str, actor: Principal) -> CommandResult:
     resident = await load_resident_in_scope(uow, resident_id, actor)
     resident.move_out(reason)
-    await uow.session.execute(delete(IdClaim).where(IdClaim.resident_id == resident_id))  # type: ignore[arg-type]
+    await uow.session.execute(delete(IdClaim).where(col(IdClaim.resident_id) == resident_id))
     return uow.result(resident)
 
 
@@ -206,7 +222,7 @@ async def erase_resident(uow: UnitOfWork, vault: PiiVault, resident_id: str, act
     resident = await load_resident_in_scope(uow, resident_id, actor)
     resident.erase()
     await vault.destroy_key(uow.session, resident_id)
-    await uow.session.execute(delete(IdClaim).where(IdClaim.resident_id == resident_id))  # type: ignore[arg-type]
+    await uow.session.execute(delete(IdClaim).where(col(IdClaim.resident_id) == resident_id))
     return uow.result(resident)
 
 
@@ -301,7 +317,9 @@ async def create_staff(uow: UnitOfWork, cmd: CreateStaff, actor: Principal | Non
                 raise InvalidInput(f"area {code} does not exist", field=f"areas.{i}")
     if len(cmd.password) < 10:
         raise InvalidInput("password must be at least 10 characters", field="password")
-    taken = (await uow.session.execute(select(Credential.username).where(Credential.username == cmd.username))).scalar()  # type: ignore[arg-type]
+    taken = (
+        await uow.session.execute(select(col(Credential.username)).where(col(Credential.username) == cmd.username))
+    ).scalar()
     if taken:
         raise Conflict(f"username {cmd.username} is taken", field="username")
     staff = Staff.create(new_id(), cmd.username, cmd.role, cmd.areas)

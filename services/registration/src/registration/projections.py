@@ -12,6 +12,7 @@ from doorstep_shared.projections import Projection
 from doorstep_shared.uow import UnitOfWork
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from registration import handlers
 from registration.models import (
@@ -36,20 +37,30 @@ directory = Projection(
 @directory.on("AreaCreated")
 async def area_created(session: AsyncSession, env: Envelope) -> None:
     d = env.data
-    row = {"code": d["code"], "name": d["name"], "level": d["level"], "parent_code": d["parent_code"]}
+    row = {
+        "code": d["code"],
+        "name": d["name"],
+        "level": d["level"],
+        "parent_code": d["parent_code"],
+    }
     await upsert(session, AreaRow, [row], ["code"])
 
 
 async def _set_list(session: AsyncSession, table: Any, column: str, resident_id: str, values: list[str]) -> None:
     await session.execute(delete(table).where(table.resident_id == resident_id))
     if values:
-        await upsert(session, table, [{"resident_id": resident_id, column: v} for v in values], ["resident_id", column])
+        await upsert(
+            session,
+            table,
+            [{"resident_id": resident_id, column: v} for v in values],
+            ["resident_id", column],
+        )
 
 
 async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> None:
     await session.execute(
         update(ResidentRow)
-        .where(ResidentRow.id == env.subject)  # type: ignore[arg-type]
+        .where(col(ResidentRow.id) == env.subject)
         .values(version=env.sequence, updated_at=env.time, **values)
     )
 
@@ -99,20 +110,31 @@ async def profile_updated(session: AsyncSession, env: Envelope) -> None:
 @directory.on("ResidentSkillsUpdated")
 async def skills_updated(session: AsyncSession, env: Envelope) -> None:
     verified = (
-        await session.execute(select(ResidentRow.verified_skills).where(ResidentRow.id == env.subject))  # type: ignore[arg-type]
+        await session.execute(select(col(ResidentRow.verified_skills)).where(col(ResidentRow.id) == env.subject))
     ).scalar() or []
     await _touch(session, env, skills=env.data["skills"])
-    await _set_list(session, ResidentSkill, "skill", env.subject, sorted(set(env.data["skills"]) | set(verified)))
+    await _set_list(
+        session,
+        ResidentSkill,
+        "skill",
+        env.subject,
+        sorted(set(env.data["skills"]) | set(verified)),
+    )
 
 
 @directory.on("ResidentVerifiedSkillAdded")
 async def verified_skill(session: AsyncSession, env: Envelope) -> None:
-    row = (await session.execute(select(ResidentRow).where(ResidentRow.id == env.subject))).scalar_one_or_none()  # type: ignore[arg-type]
+    row = (await session.execute(select(ResidentRow).where(col(ResidentRow.id) == env.subject))).scalar_one_or_none()
     if row is None:
         return
     verified = sorted(set(row.verified_skills) | {env.data["skill"]})
     await _touch(session, env, verified_skills=verified)
-    await upsert(session, ResidentSkill, [{"resident_id": env.subject, "skill": env.data["skill"]}], ["resident_id", "skill"])
+    await upsert(
+        session,
+        ResidentSkill,
+        [{"resident_id": env.subject, "skill": env.data["skill"]}],
+        ["resident_id", "skill"],
+    )
 
 
 @directory.on("ResidentAvailabilityUpdated")
@@ -146,7 +168,12 @@ async def moved_within(session: AsyncSession, env: Envelope) -> None:
 async def transferred(session: AsyncSession, env: Envelope) -> None:
     d = env.data
     await _touch(
-        session, env, community_code=d["community_code"], grid_code=d["grid_code"], building=d["building"], unit=d["unit"]
+        session,
+        env,
+        community_code=d["community_code"],
+        grid_code=d["grid_code"],
+        building=d["building"],
+        unit=d["unit"],
     )
 
 
@@ -199,7 +226,7 @@ async def partner_registered(session: AsyncSession, env: Envelope) -> None:
 @directory.on("PartnerApproved", "PartnerSuspended")
 async def partner_status(session: AsyncSession, env: Envelope) -> None:
     status = "approved" if env.event_type == "PartnerApproved" else "suspended"
-    await session.execute(update(PartnerRow).where(PartnerRow.id == env.subject).values(status=status))  # type: ignore[arg-type]
+    await session.execute(update(PartnerRow).where(col(PartnerRow.id) == env.subject).values(status=status))
 
 
 @directory.on("StaffCreated")

@@ -7,9 +7,16 @@ import hashlib
 import hmac
 import secrets
 
-from doorstep_shared.crypto import DataKeyring, DecryptionError, decrypt_field, encrypt_field, keyed_hash
+from doorstep_shared.crypto import (
+    DataKeyring,
+    DecryptionError,
+    decrypt_field,
+    encrypt_field,
+    keyed_hash,
+)
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from registration.models import DataKey
 
@@ -38,7 +45,7 @@ class PiiVault:
 
     async def key_for(self, session: AsyncSession, resident_id: str) -> bytes | None:
         wrapped = (
-            await session.execute(select(DataKey.wrapped_key).where(DataKey.resident_id == resident_id))  # type: ignore[arg-type]
+            await session.execute(select(col(DataKey.wrapped_key)).where(col(DataKey.resident_id) == resident_id))
         ).scalar()
         return self.keyring.unwrap(wrapped) if wrapped else None
 
@@ -46,12 +53,12 @@ class PiiVault:
         if not resident_ids:
             return {}
         rows = await session.execute(
-            select(DataKey.resident_id, DataKey.wrapped_key).where(DataKey.resident_id.in_(resident_ids))  # type: ignore[attr-defined]
+            select(col(DataKey.resident_id), col(DataKey.wrapped_key)).where(col(DataKey.resident_id).in_(resident_ids))
         )
         return {rid: self.keyring.unwrap(w) for rid, w in rows.all()}
 
     async def destroy_key(self, session: AsyncSession, resident_id: str) -> None:
-        await session.execute(delete(DataKey).where(DataKey.resident_id == resident_id))  # type: ignore[arg-type]
+        await session.execute(delete(DataKey).where(col(DataKey.resident_id) == resident_id))
 
     @staticmethod
     def seal(data_key: bytes, resident_id: str, values: dict[str, str]) -> dict[str, str]:
@@ -79,9 +86,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
-        )
+        candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
         return hmac.compare_digest(candidate, base64.b64decode(digest))
     except (ValueError, TypeError):
         return False

@@ -8,9 +8,17 @@ from doorstep_shared.auth import Principal, Role
 from doorstep_shared.domain import NotFound
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from registration.domain.validators import mask_id_number, mask_mobile
-from registration.models import AreaRow, PartnerRow, ResidentRow, ResidentSkill, ResidentTag, StaffRow
+from registration.models import (
+    AreaRow,
+    PartnerRow,
+    ResidentRow,
+    ResidentSkill,
+    ResidentTag,
+    StaffRow,
+)
 from registration.security import PiiVault
 
 
@@ -58,7 +66,7 @@ def resident_public(row: ResidentRow, key: bytes | None, viewer: Principal) -> d
 
 
 async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str, viewer: Principal) -> dict[str, Any]:
-    row = (await session.execute(select(ResidentRow).where(ResidentRow.id == resident_id))).scalar_one_or_none()  # type: ignore[arg-type]
+    row = (await session.execute(select(ResidentRow).where(col(ResidentRow.id) == resident_id))).scalar_one_or_none()
     if row is None:
         raise NotFound(f"resident {resident_id} not found", field="resident_id")
     viewer.require_area(row.grid_code, field="resident_id")
@@ -66,7 +74,7 @@ async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str,
 
 
 def _scope_filter(viewer: Principal) -> Any:
-    return or_(*[ResidentRow.grid_code.startswith(a) for a in viewer.areas])  # type: ignore[attr-defined]
+    return or_(*[col(ResidentRow.grid_code).startswith(a) for a in viewer.areas])
 
 
 async def list_residents(
@@ -85,21 +93,33 @@ async def list_residents(
 ) -> dict[str, Any]:
     stmt = select(ResidentRow).where(_scope_filter(viewer))
     if community_code:
-        stmt = stmt.where(ResidentRow.community_code == community_code)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ResidentRow.community_code) == community_code)
     if grid_code:
-        stmt = stmt.where(ResidentRow.grid_code == grid_code)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ResidentRow.grid_code) == grid_code)
     if employment_status:
-        stmt = stmt.where(ResidentRow.employment_status == employment_status)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ResidentRow.employment_status) == employment_status)
     if status:
-        stmt = stmt.where(ResidentRow.status == status)  # type: ignore[arg-type]
+        stmt = stmt.where(col(ResidentRow.status) == status)
     if tag:
-        stmt = stmt.where(ResidentRow.id.in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag)))  # type: ignore[attr-defined, arg-type]
+        stmt = stmt.where(
+            col(ResidentRow.id).in_(select(col(ResidentTag.resident_id)).where(col(ResidentTag.tag) == tag))
+        )
     if skill:
         stmt = stmt.where(
-            ResidentRow.id.in_(select(ResidentSkill.resident_id).where(ResidentSkill.skill == skill.lower()))  # type: ignore[attr-defined, arg-type]
+            col(ResidentRow.id).in_(
+                select(col(ResidentSkill.resident_id)).where(col(ResidentSkill.skill) == skill.lower())
+            )
         )
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar() or 0
-    rows = (await session.execute(stmt.order_by(ResidentRow.registered_at, ResidentRow.id).limit(limit).offset(offset))).scalars().all()  # type: ignore[arg-type]
+    rows = (
+        (
+            await session.execute(
+                stmt.order_by(col(ResidentRow.registered_at), col(ResidentRow.id)).limit(limit).offset(offset)
+            )
+        )
+        .scalars()
+        .all()
+    )
     keys = await vault.keys_for(session, [r.id for r in rows])
     return {
         "items": [resident_public(r, keys.get(r.id), viewer) for r in rows],
@@ -113,15 +133,21 @@ async def get_area(session: AsyncSession, code: str) -> dict[str, Any]:
     area = await session.get(AreaRow, code)
     if area is None:
         raise NotFound(f"area {code} not found", field="code")
-    children = (await session.execute(select(AreaRow).where(AreaRow.parent_code == code).order_by(AreaRow.code))).scalars().all()  # type: ignore[arg-type]
-    active = ResidentRow.status == "active"
+    children = (
+        (await session.execute(select(AreaRow).where(col(AreaRow.parent_code) == code).order_by(col(AreaRow.code))))
+        .scalars()
+        .all()
+    )
+    active = col(ResidentRow.status) == "active"
     residents = (
-        await session.execute(select(func.count()).where(ResidentRow.grid_code.startswith(code), active))  # type: ignore[attr-defined]
+        await session.execute(select(func.count()).where(col(ResidentRow.grid_code).startswith(code), active))
     ).scalar() or 0
     child_counts = dict(
         (
             await session.execute(
-                select(ResidentRow.grid_code, func.count()).where(ResidentRow.grid_code.startswith(code), active).group_by(ResidentRow.grid_code)  # type: ignore[attr-defined]
+                select(col(ResidentRow.grid_code), func.count())
+                .where(col(ResidentRow.grid_code).startswith(code), active)
+                .group_by(col(ResidentRow.grid_code))
             )
         ).all()
     )
@@ -143,13 +169,15 @@ async def get_area(session: AsyncSession, code: str) -> dict[str, Any]:
     }
 
 
-async def list_partners(session: AsyncSession, viewer: Principal, kind: str | None, status: str | None) -> list[dict[str, Any]]:
-    stmt = select(PartnerRow).where(or_(*[PartnerRow.area_code.startswith(a) for a in viewer.areas]))  # type: ignore[attr-defined]
+async def list_partners(
+    session: AsyncSession, viewer: Principal, kind: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    stmt = select(PartnerRow).where(or_(*[col(PartnerRow.area_code).startswith(a) for a in viewer.areas]))
     if kind:
-        stmt = stmt.where(PartnerRow.kind == kind)  # type: ignore[arg-type]
+        stmt = stmt.where(col(PartnerRow.kind) == kind)
     if status:
-        stmt = stmt.where(PartnerRow.status == status)  # type: ignore[arg-type]
-    rows = (await session.execute(stmt.order_by(PartnerRow.registered_at))).scalars().all()  # type: ignore[arg-type]
+        stmt = stmt.where(col(PartnerRow.status) == status)
+    rows = (await session.execute(stmt.order_by(col(PartnerRow.registered_at)))).scalars().all()
     return [r.model_dump() for r in rows]
 
 
@@ -163,5 +191,5 @@ async def get_partner(session: AsyncSession, partner_id: str, viewer: Principal)
 
 
 async def list_staff(session: AsyncSession, viewer: Principal) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(StaffRow).order_by(StaffRow.username))).scalars().all()  # type: ignore[arg-type]
+    rows = (await session.execute(select(StaffRow).order_by(col(StaffRow.username)))).scalars().all()
     return [r.model_dump() for r in rows if any(viewer.can_act_in(a) for a in r.areas) or viewer.can_act_in("")]

@@ -191,4 +191,9 @@ RESIDENT_EVENTS: list[type[Event]] = [
     ResidentMovedOut,
     ResidentErased,
 ]
-PARTNER_EVENTS: list[type[Event]] = [PartnerRegistered, PartnerApproved, PartnerApiKeyRotated, PartnerSuspended]
+PARTNER_EVENTS: list[type[Event]] = [
+    PartnerRegistered,
+    PartnerApproved,
+    PartnerApiKeyRotated,
+    PartnerSuspended,
+]

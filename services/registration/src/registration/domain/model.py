@@ -34,11 +34,17 @@ from registration.domain.events import (
 
 LEVELS = ("city", "district", "street", "community", "grid")
 TAGS = frozenset(
-    {"elderly", "living_alone", "disabled", "unemployed", "stay_at_home_parent", "low_income", "veteran"}
+    {
+        "elderly",
+        "living_alone",
+        "disabled",
+        "unemployed",
+        "stay_at_home_parent",
+        "low_income",
+        "veteran",
+    }
 )
-EMPLOYMENT_STATUSES = frozenset(
-    {"employed", "unemployed", "flexible", "retired", "student", "not_in_labour_force"}
-)
+EMPLOYMENT_STATUSES = frozenset({"employed", "unemployed", "flexible", "retired", "student", "not_in_labour_force"})
 HUKOU = frozenset({"local", "non_local"})
 JOB_TYPES = frozenset({"full_time", "part_time", "piecework", "odd_job", "public_welfare", "home_based"})
 PAY_UNITS = frozenset({"hour", "day", "month", "piece"})
@@ -46,7 +52,14 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PLACES = frozenset({"home", "workshop", "any"})
 PARTNER_KINDS = frozenset({"employer", "piecework_processor", "training_school", "social_organisation"})
 STAFF_ROLES = frozenset(
-    {"city_admin", "district_admin", "street_admin", "community_staff", "grid_worker", "team_leader"}
+    {
+        "city_admin",
+        "district_admin",
+        "street_admin",
+        "community_staff",
+        "grid_worker",
+        "team_leader",
+    }
 )
 _CODE = re.compile(r"^[0-9A-Za-z]{1,32}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -130,7 +143,10 @@ def check_preferences(prefs: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"unknown job types: {', '.join(unknown)}", field="job_preferences.types")
     unit = prefs.get("pay_unit")
     if unit is not None and unit not in PAY_UNITS:
-        raise InvalidInput(f"pay_unit must be one of {', '.join(sorted(PAY_UNITS))}", field="job_preferences.pay_unit")
+        raise InvalidInput(
+            f"pay_unit must be one of {', '.join(sorted(PAY_UNITS))}",
+            field="job_preferences.pay_unit",
+        )
     min_pay = prefs.get("min_pay_fen")
     if min_pay is not None and (not isinstance(min_pay, int) or min_pay < 0):
         raise InvalidInput("min_pay_fen must be a non-negative integer", field="job_preferences.min_pay_fen")
@@ -273,7 +289,11 @@ class Resident(Aggregate):
             case ResidentEmploymentStatusChanged():
                 self.employment_status = event.employment_status
             case ResidentMovedWithinCommunity():
-                self.grid_code, self.building, self.unit = event.grid_code, event.building, event.unit
+                self.grid_code, self.building, self.unit = (
+                    event.grid_code,
+                    event.building,
+                    event.unit,
+                )
             case ResidentTransferred():
                 self.community_code, self.grid_code = event.community_code, event.grid_code
                 self.building, self.unit = event.building, event.unit

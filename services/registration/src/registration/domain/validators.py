@@ -170,8 +170,7 @@ def parse_credit_code(value: str, field: str = "credit_code") -> str:
         if char not in _CREDIT_VALUES:
             raise InvalidValue(
                 field,
-                f"character {char!r} at position {position} is not allowed"
-                " (I, O, S, V and Z are never used)",
+                f"character {char!r} at position {position} is not allowed (I, O, S, V and Z are never used)",
             )
     if code[0] not in _REGISTRATION_AUTHORITIES:
         raise InvalidValue(field, f"registration authority code {code[0]} is unknown")

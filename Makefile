@@ -1,0 +1,53 @@
+# Doorstep: `make run` starts everything on embedded defaults; `make test` runs the tests.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-unit test-postgres lint typecheck bench rebuild migrate clean
+
+help:
+	@echo "make run         start the embedded broker and all four services (Ctrl-C stops)"
+	@echo "make test        run every test (SQLite; PostgreSQL too when DATABASE_URL is set)"
+	@echo "make test-unit   unit tests only (no broker, no database)"
+	@echo "make lint        ruff check and format check"
+	@echo "make typecheck   mypy"
+	@echo "make bench       benchmarks; results in bench/results.json"
+	@echo "make rebuild SERVICE=registration   rebuild a stopped service's read models"
+	@echo "make migrate SERVICE=registration   apply a service's migrations"
+
+$(UV):
+	python3 -m pip install --quiet --target .tools/lib uv==$(UV_VERSION) 2>/dev/null || python3 -m pip install --quiet uv==$(UV_VERSION)
+	@mkdir -p .tools/bin
+	@if [ -x .tools/lib/bin/uv ]; then ln -sf ../lib/bin/uv .tools/bin/uv; else ln -sf "$$(command -v uv)" .tools/bin/uv; fi
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run --frozen doorstep run
+
+test: install
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check shared services tests bench
+	$(UV) run --frozen ruff format --check shared services tests bench
+
+typecheck: install
+	$(UV) run --frozen mypy shared/src services/registration/src
+
+bench: install
+	$(UV) run --frozen python -m bench.run
+
+rebuild: install
+	$(UV) run --frozen doorstep rebuild $(SERVICE)
+
+migrate: install
+	$(UV) run --frozen doorstep migrate $(SERVICE)
+
+clean:
+	rm -rf var .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""`make bench`: every service's benchmark on the embedded stack; writes bench/results.json.
+
+BENCH_DURATION (seconds of sustained load, default 60) and BENCH_RATE (registration
+commands per second, default 500) shorten or lengthen a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import platform
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from doorstep_shared.auth import generate_keypair
+from doorstep_shared.embedded import EmbeddedKafka
+
+from bench import registration_load
+
+RESULTS = Path(__file__).with_name("results.json")
+SERVICES = ["jobs", "grid_reports", "volunteering"]
+
+
+async def main() -> None:
+    duration = float(os.environ.get("BENCH_DURATION", "60"))
+    rate = float(os.environ.get("BENCH_RATE", "500"))
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedKafka(log_file=Path(tmp) / "kafka.log") as kafka,
+    ):
+        workdir = Path(tmp)
+        keys = generate_keypair(workdir / "keys")
+        try:
+            await registration_load.run(
+                results,
+                kafka_bootstrap=kafka.bootstrap_servers,
+                workdir=workdir,
+                duration=duration,
+                rate=rate,
+            )
+        except Exception:
+            results["registration"] = {"error": traceback.format_exc()}
+        write(results)
+        for name in os.environ.get("BENCH_SERVICES", ",".join(SERVICES)).split(","):
+            try:
+                module = importlib.import_module(f"bench.bench_{name}")
+            except ModuleNotFoundError:
+                continue
+            (workdir / name).mkdir(exist_ok=True)
+            try:
+                await module.run(
+                    results,
+                    kafka_bootstrap=kafka.bootstrap_servers,
+                    workdir=workdir / name,
+                    jwt_keys=keys,
+                    duration=min(duration, 30.0),
+                )
+            except Exception:
+                results[name] = {"error": traceback.format_exc()}
+            write(results)
+        if kafka.process is not None:
+            results["rss_embedded_broker_mb"] = registration_load.rss_mb(kafka.process.pid)
+    write(results)
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def write(results: dict[str, Any]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

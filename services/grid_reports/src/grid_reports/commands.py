@@ -1,0 +1,95 @@
+"""Commands: what a caller asks this service to do (also the HTTP request bodies).
+
+Shapes and types are checked here; the rules (allowed values, limits, states)
+are the domain's, so they hold whichever way a command arrives (HTTP, Open311,
+a visit finding).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReportCase(Command):
+    category: str = Field(description="public_opinion, neighbour_dispute, noise, dogs, facility, ...")
+    source: str = Field(description="resident, grid_worker, party_member_household, courier_sentinel, hotline")
+    community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
+    grid_code: str | None = Field(None, min_length=15, max_length=15, pattern=r"^\d+$")
+    building: str | None = Field(None, max_length=40)
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(None, max_length=200)
+    description: str = Field(min_length=1, max_length=2000)
+    photos: list[str] = Field(default_factory=list, description="https URLs; never fetched by the server")
+    priority: str = "normal"
+
+
+class RejectCase(Command):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MergeCase(Command):
+    into_case_id: str = Field(min_length=1, max_length=36)
+
+
+class AssignCase(Command):
+    assignee_id: str = Field(min_length=1, max_length=64)
+
+
+class ResolveCase(Command):
+    resolution: str = Field(min_length=1, max_length=2000)
+    photos: list[str] = Field(default_factory=list)
+
+
+class GiveFeedback(Command):
+    satisfaction: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=1000)
+
+
+class FindingIn(Command):
+    finding: str = Field(description="wants_job, elderly_subsidy_check, home_safety_hazard, other")
+    note: str = Field("", max_length=1000)
+
+
+class RecordVisit(Command):
+    resident_id: str | None = Field(None, max_length=36)
+    household_id: str | None = Field(None, max_length=40)
+    community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
+    grid_code: str = Field(min_length=15, max_length=15, pattern=r"^\d+$")
+    kind: str = "door_knock"
+    visited_at: datetime | None = Field(None, description="defaults to now")
+    findings: list[FindingIn] = Field(default_factory=list, max_length=10)
+    note: str = Field("", max_length=2000)
+
+
+class PartyIn(Command):
+    party_id: str = Field(min_length=1, max_length=64)
+    kind: str = Field("resident", description="resident, household, organisation, other")
+
+
+class OpenDispute(Command):
+    case_id: str | None = Field(None, max_length=36)
+    community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
+    grid_code: str | None = Field(None, min_length=15, max_length=15, pattern=r"^\d+$")
+    parties: list[PartyIn] = Field(min_length=2, max_length=20)
+    summary: str = Field(min_length=1, max_length=2000)
+
+
+class HoldSession(Command):
+    held_at: datetime | None = Field(None, description="defaults to now")
+    attendees: list[str] = Field(min_length=1, max_length=20)
+    notes: str = Field("", max_length=4000)
+
+
+class RecordAgreement(Command):
+    agreement: str = Field(min_length=1, max_length=4000)
+
+
+class EndWithoutAgreement(Command):
+    reason: str = Field(min_length=1, max_length=2000)

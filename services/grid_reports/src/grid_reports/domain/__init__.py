@@ -1,0 +1,1 @@
+"""Grid-reports domain: cases, visits and disputes, free of any framework."""

@@ -1,0 +1,1 @@
+"""The jobs domain: postings, applications, fairs, piecework, training, leads, matching."""
