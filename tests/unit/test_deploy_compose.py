@@ -254,10 +254,9 @@ def test_kafka_keeps_its_log_on_a_named_volume(services: dict[str, Any]) -> None
     assert log_dirs, "KAFKA_LOG_DIRS unset: Kafka would write to /tmp inside the container"
     named_targets = [m["target"] for m in mounts(kafka) if m["type"] == "volume" and m["source"]]
     for log_dir in log_dirs.split(","):
-        assert any(
-            log_dir == target or log_dir.startswith(target.rstrip("/") + "/")
-            for target in named_targets
-        ), f"{log_dir} is not on a named volume ({named_targets})"
+        assert any(log_dir == target or log_dir.startswith(target.rstrip("/") + "/") for target in named_targets), (
+            f"{log_dir} is not on a named volume ({named_targets})"
+        )
 
 
 def test_kafka_healthcheck_asks_the_broker(services: dict[str, Any]) -> None:
@@ -378,9 +377,7 @@ def test_service_environment(services: dict[str, Any], name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
-def test_service_healthcheck_hits_its_own_ready_endpoint(
-    services: dict[str, Any], name: str
-) -> None:
+def test_service_healthcheck_hits_its_own_ready_endpoint(services: dict[str, Any], name: str) -> None:
     _, port = SERVICES[name]
     service = services[name]
     check = healthcheck_text(service)
@@ -455,9 +452,7 @@ def test_app_image_is_built_once_from_the_deploy_dockerfile(services: dict[str, 
             )
 
 
-def test_every_compose_variable_is_in_env_example(
-    compose_text: str, env_example: dict[str, str]
-) -> None:
+def test_every_compose_variable_is_in_env_example(compose_text: str, env_example: dict[str, str]) -> None:
     variables = {a or b for a, b in _INTERPOLATION.findall(compose_text)}
     assert {"POSTGRES_PASSWORD", *REGISTRATION_SECRETS} <= variables
     missing = variables - set(env_example)

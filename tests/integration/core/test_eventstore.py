@@ -177,10 +177,7 @@ async def test_idempotency_key_returns_first_result_and_appends_once(db: Databas
         return uow.result(c)
 
     replies = await asyncio.gather(
-        *(
-            execute(db, store, inc, meta={}, idempotency_key="k-1", request_fingerprint="f")
-            for _ in range(3)
-        )
+        *(execute(db, store, inc, meta={}, idempotency_key="k-1", request_fingerprint="f") for _ in range(3))
     )
     assert {r.body["version"] for r in replies} == {2}
     assert sum(not r.replayed for r in replies) == 1

@@ -34,9 +34,7 @@ def settings_for(bootstrap: str) -> ServiceSettings:
     return ServiceSettings(service_name="toy", KAFKA_BOOTSTRAP_SERVERS=bootstrap)
 
 
-async def bump(
-    db: Database, store: EventStore, cid: str, by: int = 1, *, open_first: bool = False
-) -> None:
+async def bump(db: Database, store: EventStore, cid: str, by: int = 1, *, open_first: bool = False) -> None:
     async def handler(uow: UnitOfWork) -> CommandResult:
         if open_first:
             c = Counter.open(cid, f"label-{cid}")
@@ -50,9 +48,7 @@ async def bump(
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 15.0) -> list:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
     await consumer.start()
     records = []
     try:
@@ -75,9 +71,7 @@ async def test_relay_publishes_in_order_with_cloudevents_headers(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(
-        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
-    )
+    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
     await bump(db, store, "a", open_first=True)
     for i in range(1, 6):
         await bump(db, store, "a", i)
@@ -150,19 +144,13 @@ def counter_projection(fail_on: str | None = None) -> Projection:
     async def opened(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
         if fail_on and env.data["label"] == fail_on:
             raise ValueError("poison label")
-        await upsert(
-            session, counters, [{"id": env.subject, "value": 0, "label": env.data["label"]}], ["id"]
-        )
+        await upsert(session, counters, [{"id": env.subject, "value": 0, "label": env.data["label"]}], ["id"])
 
     @projection.on("CounterIncremented")
     async def incremented(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
-        row = (
-            await session.execute(select(counters.c.value).where(counters.c.id == env.subject))
-        ).scalar()
+        row = (await session.execute(select(counters.c.value).where(counters.c.id == env.subject))).scalar()
         await session.execute(
-            counters.update()
-            .where(counters.c.id == env.subject)
-            .values(value=(row or 0) + env.data["by"])
+            counters.update().where(counters.c.id == env.subject).values(value=(row or 0) + env.data["by"])
         )
 
     return projection
@@ -178,9 +166,7 @@ async def test_projection_applies_once_even_when_events_are_republished(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(
-        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
-    )
+    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
     await bump(db, store, "c", open_first=True)
     for _ in range(9):
         await bump(db, store, "c", 10)
@@ -230,9 +216,7 @@ async def test_poison_event_goes_to_dead_letter_topic_and_the_runner_goes_on(
 ) -> None:
     store = EventStore(core, registry)
     settings = settings_for(kafka_bootstrap)
-    relay = OutboxRelay(
-        db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix
-    )
+    relay = OutboxRelay(db=db, store=store, broker=make_broker(settings), service="toy", topic_prefix=topic_prefix)
     await bump(db, store, "good1", open_first=True)
     await bump(db, store, "bad", open_first=True)  # label "label-bad" makes the handler fail
     await bump(db, store, "good2", open_first=True)

@@ -301,7 +301,7 @@ async def my_queue(
     request: Request,
 ) -> dict[str, Any]:
     _staff(principal)
-    due_soon = timedelta(hours=runtime.settings.due_soon_hours)
+    due_soon = timedelta(hours=getattr(runtime.settings, "due_soon_hours", 24))
     async with runtime.db.session() as s:
         return await views.queue(s, principal.subject, principal.areas, now, due_soon)
 

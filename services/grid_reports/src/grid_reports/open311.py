@@ -222,7 +222,7 @@ async def create_request(request: Request) -> JSONResponse:
         payload=cmd.model_dump(mode="json"),
         status_code=201,
     )
-    created = json.loads(response.body)
+    created = json.loads(bytes(response.body))
     notice = f"expected to be accepted by {created['due_at']}" if created.get("due_at") else None
     return JSONResponse(
         [{"service_request_id": created["id"], "service_notice": notice, "account_id": None}],

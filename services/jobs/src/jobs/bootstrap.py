@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from doorstep_shared.domain import Conflict, utcnow
@@ -99,7 +100,7 @@ async def expire_due_jobs(runtime: Runtime) -> int:
             await execute(
                 runtime.db,
                 runtime.store,
-                lambda uow, job_id=job_id: handlers.expire_job(uow, job_id, now),
+                functools.partial(handlers.expire_job, job_id=job_id, now=now),
                 meta={"actor": "jobs:expiry-sweep", "command": "expire"},
                 after_commit=runtime.relay.notify,
             )
