@@ -197,17 +197,15 @@ class EventStore:
         events: Sequence[Event],
         meta: dict[str, Any] | None = None,
     ) -> list[StoredEvent]:
-        """Append `events` after `expected_version`; returns them with their positions."""
+        """Append `events` after `expected_version`; returns them with their positions.
+
+        The unique `(stream_id, version)` constraint is the arbiter: if another writer
+        got there first, the insert fails and the whole transaction rolls back.
+        """
         if not events:
             return []
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
-        current = await self.current_version(session, stream_id)
-        if current != expected_version:
-            raise ConcurrencyConflict(
-                f"stream {stream_id} is at version {current}, expected {expected_version}",
-                field="version",
-            )
         now = utcnow()
         rows: list[dict[str, Any]] = [
             {
@@ -230,7 +228,9 @@ class EventStore:
             )
             positions = {version: pos for pos, version in result.all()}
         except IntegrityError as exc:  # the whole command's transaction is rolled back
-            raise ConcurrencyConflict(f"stream {stream_id} was changed concurrently", field="version") from exc
+            raise ConcurrencyConflict(
+                f"stream {stream_id} is no longer at version {expected_version}", field="version"
+            ) from exc
         return [StoredEvent(position=positions[r["version"]], **r) for r in rows]
 
     async def current_version(self, session: AsyncSession, stream_id: str) -> int:

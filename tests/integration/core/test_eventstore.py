@@ -148,12 +148,13 @@ async def test_positions_are_never_skipped_by_a_tailing_reader(db: Database) -> 
     async def reader() -> None:
         checkpoint = 0
         while True:
+            finished = done.is_set()  # decided before reading, so a last commit is never missed
             async with db.session() as s:
                 batch = await store.read_after(s, checkpoint, 1000)
             for e in batch:
                 seen.append(e.position)
                 checkpoint = e.position
-            if done.is_set() and not batch:
+            if finished and not batch:
                 return
             await asyncio.sleep(0.001)
 
