@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,13 @@ async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@functools.cache
+def _issuer(private_key: Path) -> TokenIssuer:
+    return TokenIssuer(
+        private_key.read_bytes(), issuer="doorstep-registration", audience="doorstep", ttl=timedelta(hours=1)
+    )
 
 
 def token_for(

@@ -107,7 +107,10 @@ def generate_keypair(directory: Path) -> tuple[Path, Path]:
 
 class TokenIssuer:
     def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta) -> None:
-        self._key = private_key_pem
+        key = serialization.load_pem_private_key(private_key_pem, password=None)  # parsed once
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the JWT signing key must be an RSA key")
+        self._key = key
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
     def issue(self, principal: Principal) -> str:
@@ -132,7 +135,10 @@ class TokenIssuer:
 
 class TokenVerifier:
     def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
-        self._key = public_key_pem
+        key = serialization.load_pem_public_key(public_key_pem)  # parsed once, not per request
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("the JWT public key must be an RSA key")
+        self._key = key
         self.issuer, self.audience = issuer, audience
 
     def verify(self, token: str) -> Principal:

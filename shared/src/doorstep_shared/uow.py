@@ -95,9 +95,10 @@ class UnitOfWork:
             self._seen[agg_id] = (agg, agg.version)
             out.extend(stored)
             every = self.store.snapshot_every
-            snap = agg.snapshot_state() if every else None
-            if snap is not None and agg.version // every > loaded_version // every:
-                await self.store.save_snapshot(self.session, agg.id, agg.version, snap)
+            if every and agg.version // every > loaded_version // every:
+                snap = agg.snapshot_state()  # only when one is due: it may be costly
+                if snap is not None:
+                    await self.store.save_snapshot(self.session, agg.id, agg.version, snap)
         self.appended.extend(out)
         return out
 

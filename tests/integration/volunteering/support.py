@@ -18,7 +18,9 @@ from doorstep_shared.auth import Principal, Role, TokenIssuer
 from doorstep_shared.eventstore import StoredEvent
 from doorstep_shared.messaging import TopicEnsurer, encode_data, event_headers
 from doorstep_shared.runtime import Runtime
+from sqlalchemy import select
 from volunteering.bootstrap import create_app
+from volunteering.models import metadata
 from volunteering.settings import Settings
 
 from tests.conftest import PG_URL, _create_pg_database, _drop_pg_database
@@ -229,9 +231,6 @@ async def service(
 
 async def directory_has(svc: Service, table: str, key: str, value: str, **expect: Any) -> bool:
     """True once the directory projection holds the row (with the expected values)."""
-    from sqlalchemy import select
-    from volunteering.models import metadata
-
     t = metadata.tables[table]
     async with svc.runtime.db.session() as s:
         row = (await s.execute(select(t).where(t.c[key] == value))).first()

@@ -1,0 +1,44 @@
+"""Composition root of the volunteering service."""
+
+from __future__ import annotations
+
+from doorstep_shared.eventstore import EventStore
+from doorstep_shared.partners import partner_key_resolver, partner_projection
+from doorstep_shared.runtime import ServiceDefinition
+from doorstep_shared.runtime import create_app as create_app_from_definition
+from fastapi import FastAPI
+
+from volunteering import api
+from volunteering.domain.events import ACTIVITY_EVENTS, LEDGER_EVENTS, TEAM_EVENTS, registry
+from volunteering.models import core, metadata, partners
+from volunteering.projections import directory, own, reactions
+from volunteering.settings import Settings
+
+SNAPSHOT_EVERY = 50  # activities snapshot; a storm of sign-ups replays at most this many events
+
+
+def build_definition(settings: Settings) -> ServiceDefinition:
+    store = EventStore(core, registry, snapshot_every=SNAPSHOT_EVERY)
+    return ServiceDefinition(
+        name="volunteering",
+        title="Volunteering",
+        description=(
+            "Volunteer teams, activities with sign-up and waiting lists, verified hours, "
+            "the points ledger and time bank, service record certificates."
+        ),
+        package="volunteering",
+        metadata=metadata,
+        core=core,
+        registry=registry,
+        routers=api.routers,
+        projections=[own, directory, reactions(store), partner_projection(partners)],
+        own_projection=own.name,
+        published={"teams": TEAM_EVENTS, "activities": ACTIVITY_EVENTS, "ledger": LEDGER_EVENTS},
+        api_key_resolver=lambda rt: partner_key_resolver(rt.db, partners),
+        snapshot_every=SNAPSHOT_EVERY,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_app_from_definition(build_definition(settings), settings)

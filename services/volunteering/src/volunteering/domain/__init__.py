@@ -1,0 +1,1 @@
+"""Volunteering's domain: teams, activities (shifts) and each volunteer's ledger."""
