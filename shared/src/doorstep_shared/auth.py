@@ -106,8 +106,14 @@ def generate_keypair(directory: Path) -> tuple[Path, Path]:
 
 
 class TokenIssuer:
-    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str, ttl: timedelta) -> None:
-        key = serialization.load_pem_private_key(private_key_pem, password=None)  # parsed once
+    def __init__(
+        self, private_key_pem: bytes | rsa.RSAPrivateKey, *, issuer: str, audience: str, ttl: timedelta
+    ) -> None:
+        key = (
+            serialization.load_pem_private_key(private_key_pem, password=None)  # parsed once
+            if isinstance(private_key_pem, bytes)
+            else private_key_pem
+        )
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the JWT signing key must be an RSA key")
         self._key = key
