@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 
 class Database:
@@ -76,6 +78,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+DEFERRED = "doorstep.deferred_upserts"
+
+
 async def upsert(
     session: Any,
     table: Any,
@@ -83,17 +88,57 @@ async def upsert(
     keys: list[str],
     update: list[str] | None = None,
 ) -> None:
-    """Insert rows, updating `update` columns (default: all but keys) on key conflict."""
+    """Insert rows, updating `update` columns (default: all but keys) on key conflict.
+
+    Inside `deferred_upserts(session)` the rows are queued per statement shape and
+    written with one executemany per shape, just before the session runs any other
+    statement (so reads and updates still see them) or when the block ends.
+    """
     if not rows:
         return
+    table = getattr(table, "__table__", table)
+    columns = tuple(update if update is not None else [c for c in rows[0] if c not in keys])
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), columns)
+    pending = session.info.get(DEFERRED)
+    if pending is not None:
+        pending.setdefault(stmt, []).extend(rows)
+        return
+    await session.execute(stmt, rows)
+
+
+@contextlib.asynccontextmanager
+async def deferred_upserts(session: Any) -> AsyncIterator[None]:
+    """Batch the upserts of a block (a projection applying hundreds of events)."""
+    session.info[DEFERRED] = {}
+    try:
+        yield
+        pending = session.info.pop(DEFERRED, {})
+        for stmt, rows in pending.items():
+            await session.execute(stmt, rows)
+    finally:
+        session.info.pop(DEFERRED, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _flush_deferred_first(state: ORMExecuteState) -> None:
+    """Before any other statement runs, write what is queued, in order."""
+    session = state.session
+    pending = session.info.get(DEFERRED)
+    if not pending:
+        return
+    session.info[DEFERRED] = {}
+    for stmt, rows in pending.items():
+        session.execute(stmt, rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """Built once per shape: constructing ON CONFLICT clauses is costly, executing a cached one is not."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = session.get_bind().dialect.name
-    table = getattr(table, "__table__", table)
     stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    columns = update if update is not None else [c for c in rows[0] if c not in keys]
     if columns:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    await session.execute(stmt, rows)
+        return stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+        )
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))

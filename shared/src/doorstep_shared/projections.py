@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from doorstep_shared.db import Database, upsert
+from doorstep_shared.db import Database, deferred_upserts, upsert
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import CoreTables
 from doorstep_shared.messaging import Envelope, dead_letter_topic
@@ -159,18 +159,19 @@ class ProjectionRunner:
             envelopes = [Envelope.from_record(r) for r in fresh]
             versions = await self._load_versions(session, {e.stream_key for e in envelopes})
             stream_rows: dict[str, dict[str, Any]] = {}
-            for env in envelopes:
-                if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
-                    continue  # republished by the relay: already applied
-                await self.projection.apply(session, env)
-                applied += 1
-                versions[env.stream_key] = env.sequence
-                stream_rows[env.stream_key] = {
-                    "projection": self.name,
-                    "stream_id": env.stream_key,
-                    "version": env.sequence,
-                    "position": env.position,
-                }
+            async with deferred_upserts(session):
+                for env in envelopes:
+                    if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
+                        continue  # republished by the relay: already applied
+                    await self.projection.apply(session, env)
+                    applied += 1
+                    versions[env.stream_key] = env.sequence
+                    stream_rows[env.stream_key] = {
+                        "projection": self.name,
+                        "stream_id": env.stream_key,
+                        "version": env.sequence,
+                        "position": env.position,
+                    }
             await self._save_offsets(session, fresh)
             await upsert(
                 session,

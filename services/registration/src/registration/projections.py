@@ -95,8 +95,12 @@ async def resident_registered(session: AsyncSession, env: Envelope) -> None:
         "updated_at": env.time,
     }
     await upsert(session, ResidentRow, [row], ["id"])
-    await _set_list(session, ResidentTag, "tag", d["resident_id"], d["tags"])
-    await _set_list(session, ResidentSkill, "skill", d["resident_id"], d["skills"])
+    # a new stream has no tag or skill rows yet: insert without clearing first
+    rid = d["resident_id"]
+    await upsert(session, ResidentTag, [{"resident_id": rid, "tag": t} for t in d["tags"]], ["resident_id", "tag"])
+    await upsert(
+        session, ResidentSkill, [{"resident_id": rid, "skill": k} for k in d["skills"]], ["resident_id", "skill"]
+    )
 
 
 @directory.on("ResidentProfileUpdated")
