@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -55,7 +55,6 @@ class Event:
     """
 
     schema_version: ClassVar[int] = 1
-    topic_aggregate: ClassVar[str] = ""
 
     @classmethod
     def type_name(cls) -> str:
@@ -176,9 +175,6 @@ class Aggregate:
 
     def restore_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - optional
         raise NotImplementedError
-
-
-Transition = Callable[[str], bool]
 
 
 def require_state(current: str, allowed: set[str] | frozenset[str], action: str) -> None:

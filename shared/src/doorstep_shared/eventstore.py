@@ -15,7 +15,7 @@ reader never waits for them, it only never skips past a committed row.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -298,7 +298,3 @@ class EventStore:
         await session.execute(
             insert(self.t.snapshots).values(stream_id=stream_id, version=version, state=state, recorded_at=utcnow())
         )
-
-
-def positions_of(stored: Iterable[StoredEvent]) -> int:
-    return max((s.position for s in stored), default=0)

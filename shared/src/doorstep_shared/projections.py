@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Table, delete, select
@@ -303,8 +304,6 @@ class ProjectionRunner:
             last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
         lag = 0
         for (topic, partition), offset in last.items():
-            from aiokafka import TopicPartition
-
             high = consumer.highwater(TopicPartition(topic, partition))
             if high is not None:
                 lag += max(0, high - offset - 1)

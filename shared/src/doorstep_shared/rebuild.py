@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from doorstep_shared.db import Database
 from doorstep_shared.messaging import make_broker
@@ -19,21 +19,12 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        partitions = []
-        for topic in topics:
-            for p in consumer.partitions_for_topic(topic) or await _partitions(consumer, topic):
-                from aiokafka import TopicPartition
-
-                partitions.append(TopicPartition(topic, p))
+        await consumer.topics()  # refreshes the cluster metadata
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         ends = await consumer.end_offsets(partitions) if partitions else {}
         return {(tp.topic, tp.partition): off for tp, off in ends.items()}
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
 
 
 async def rebuild_runner(runner: ProjectionRunner, bootstrap: str, timeout: float = 600.0) -> tuple[int, float]:

@@ -55,7 +55,6 @@ class OutboxRelay:
         self.topics = topics
         self._wake = asyncio.Event()
         self._connected = False
-        self.published_position = 0
         self.last_error: str | None = None
 
     def notify(self) -> None:
@@ -93,7 +92,6 @@ class OutboxRelay:
             last = await self.store.last_position(s)
         RELAY_LAG.labels(self.service).set(max(0, last - after))
         if not batch:
-            self.published_position = after
             return 0
         if self.topics is not None:
             await self.topics.ensure({self.topic_for(e) for e in batch})
@@ -111,7 +109,6 @@ class OutboxRelay:
             futures.append(fut)
         await asyncio.gather(*futures)
         await self._save_checkpoint(batch[-1].position)
-        self.published_position = batch[-1].position
         RELAY_PUBLISHED.labels(self.service).inc(len(batch))
         RELAY_LAG.labels(self.service).set(max(0, last - batch[-1].position))
         return len(batch)

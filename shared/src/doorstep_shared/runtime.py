@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import importlib.resources
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -110,6 +111,7 @@ class Runtime:
         self.extras: dict[str, Any] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._runners_started: set[str] = set()
+        self._asyncapi: dict[str, Any] | None = None
 
     # lifecycle --------------------------------------------------------------------
 
@@ -241,6 +243,12 @@ class Runtime:
     # documentation --------------------------------------------------------------------
 
     def asyncapi(self) -> dict[str, Any]:
+        """The service's AsyncAPI document; it depends only on the definition, so it is built once."""
+        if self._asyncapi is None:
+            self._asyncapi = self._build_asyncapi()
+        return self._asyncapi
+
+    def _build_asyncapi(self) -> dict[str, Any]:
         broker = KafkaBroker(self.settings.kafka_bootstrap_servers)
         prefix = self.settings.topic_prefix
         for aggregate, classes in self.definition.published.items():
@@ -265,8 +273,6 @@ class Runtime:
             version="1.0.0",
             description=self.definition.description,
         )
-        import json
-
         return json.loads(spec.to_specification().to_json())
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from doorstep_shared.auth import CurrentPrincipal, Principal, Role, TokenIssuer, Unauthorized
 from doorstep_shared.domain import utcnow
 from doorstep_shared.runtime import ConsistentRead, RuntimeDep
+from doorstep_shared.uow import UnitOfWork
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
@@ -222,9 +223,6 @@ async def resident_history(resident_id: str, principal: CurrentPrincipal, runtim
         events = await runtime.store.history(s, resident_id)
         if not events:
             return []
-    async with runtime.db.session() as s:
-        from doorstep_shared.uow import UnitOfWork
-
         await handlers.load_resident_in_scope(UnitOfWork(s, runtime.store, {}), resident_id, principal)
     return [
         {
