@@ -23,7 +23,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from doorstep_shared.db import UtcDateTime
 from doorstep_shared.domain import Conflict, Event, EventRegistry, new_id, utcnow
 
 POSITION = BigInteger().with_variant(Integer, "sqlite")
@@ -60,7 +60,7 @@ class CoreTables:
 
 def define_core_tables(metadata: MetaData) -> CoreTables:
     """Declare the platform's tables on a service's own MetaData."""
-    ts = DateTime(timezone=True)
+    ts = UtcDateTime()
     events = Table(
         "events",
         metadata,

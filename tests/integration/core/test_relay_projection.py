@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -89,6 +90,7 @@ async def test_relay_publishes_in_order_with_cloudevents_headers(
     assert headers["ce_subject"] == b"a"
     assert headers["ce_correlationid"] == b"corr-a"
     assert {"ce_id", "ce_time", "ce_sequence"} <= set(headers)
+    assert datetime.fromisoformat(headers["ce_time"].decode()).utcoffset() == timedelta(0)  # RFC 3339, in UTC
     assert json.loads(records[1].value) == {"counter_id": "a", "by": 1}
     assert await relay.checkpoint() == envs[-1].position
 
