@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import StrEnum
@@ -140,17 +142,37 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+    """Checks RS256 tokens with the public key only.
+
+    A client sends the same token with every request until it expires, so a
+    verified token is remembered (bounded, until its `exp`) instead of paying the
+    signature check and claim parsing on each call.
+    """
+
+    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str, cache_size: int = 4096) -> None:
         key = serialization.load_pem_public_key(public_key_pem)  # parsed once, not per request
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("the JWT public key must be an RSA key")
         self._key = key
         self.issuer, self.audience = issuer, audience
+        self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
+        hit = self._cache.get(token)
+        if hit is not None and hit[0] > time.time():
+            self._cache.move_to_end(token)
+            return hit[1]
         try:
-            claims = jwt.decode(token, self._key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer)
-            return Principal(
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub"]},
+            )
+            principal = Principal(
                 subject=claims["sub"],
                 role=Role(claims["role"]),
                 areas=tuple(claims.get("areas", ())),
@@ -159,7 +181,12 @@ class TokenVerifier:
                 resident_id=claims.get("resident_id"),
             )
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            self._cache.pop(token, None)
             raise Unauthorized(f"invalid token: {exc}") from exc
+        self._cache[token] = (float(claims["exp"]), principal)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
 
 
 # partner API keys -------------------------------------------------------------------

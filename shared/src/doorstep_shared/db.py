@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -53,7 +55,7 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["async_creator"] = functools.partial(_inline_sqlite, parsed.database or ":memory:")
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -87,6 +89,50 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _InlineQueue:
+    """Stands in for aiosqlite's queue to its worker thread: runs each call at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Any]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
+
+
+class InlineSqliteConnection(aiosqlite.Connection):
+    """aiosqlite's interface, but each call runs on the event loop's own thread.
+
+    A local SQLite statement takes microseconds; handing it to a worker thread and
+    back costs more than running it, and a command issues dozens. Writers in this
+    process already queue on `Database.write_lock`, so nothing here waits on a lock
+    held by the same process.
+    """
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector, iter_chunk_size=256)
+        self._tx = _InlineQueue()  # type: ignore[assignment]
+
+    def __await__(self) -> Any:
+        return self._connect().__await__()
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+async def _inline_sqlite(database: str) -> InlineSqliteConnection:
+    def connector() -> sqlite3.Connection:
+        return sqlite3.connect(database, timeout=30, check_same_thread=False)
+
+    return await InlineSqliteConnection(connector)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

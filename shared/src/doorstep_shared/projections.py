@@ -72,6 +72,7 @@ class ProjectionRunner:
         topic_prefix: str = "",
         max_attempts: int = 3,
         max_records: int = 1000,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self.db = db
         self.t = tables
@@ -81,6 +82,7 @@ class ProjectionRunner:
         self.topic_prefix = topic_prefix
         self.max_attempts = max_attempts
         self.max_records = max_records
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.broker: KafkaBroker | None = None
         self._subscriber: Any = None
         self._applied = asyncio.Condition()
@@ -107,6 +109,7 @@ class ProjectionRunner:
             batch=True,
             max_records=self.max_records,
             batch_timeout_ms=50,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.service}.{self.name}",

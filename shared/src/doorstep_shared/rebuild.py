@@ -60,6 +60,7 @@ async def rebuild_offline(
                 broker_factory=lambda: make_broker(settings, client_suffix="-rebuild"),
                 service=definition.name,
                 topic_prefix=settings.topic_prefix,
+                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             )
             try:
                 report[projection.name] = await rebuild_runner(runner, settings.kafka_bootstrap_servers)

@@ -102,6 +102,7 @@ class Runtime:
                 broker_factory=lambda: make_broker(settings, client_suffix="-projection"),
                 service=definition.name,
                 topic_prefix=settings.topic_prefix,
+                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                 max_attempts=settings.projection_max_attempts,
             )
             for p in definition.projections
@@ -280,7 +281,7 @@ async def _spec_only(body: dict[str, Any]) -> None:  # pragma: no cover - docume
     """Projection subscriber (documentation)."""
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -47,6 +47,10 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(500, alias="RELAY_BATCH_SIZE")
     relay_poll_interval: float = Field(0.2, alias="RELAY_POLL_INTERVAL")
     projection_max_attempts: int = Field(3, alias="PROJECTION_MAX_ATTEMPTS")
+    # How long a projection's fetch may wait at the broker for new records. Apache
+    # Kafka answers as soon as data arrives; the embedded broker holds the fetch for
+    # the full wait, so a short one keeps read-your-writes quick.
+    kafka_fetch_max_wait_ms: int = Field(20, alias="KAFKA_FETCH_MAX_WAIT_MS")
     read_wait_timeout: float = Field(2.0, alias="READ_WAIT_TIMEOUT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     run_projections: bool = Field(True, alias="DOORSTEP_RUN_PROJECTIONS")

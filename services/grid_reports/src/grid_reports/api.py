@@ -35,13 +35,13 @@ from grid_reports.handlers import actor_id
 AreaCode = Annotated[str, Query(pattern=r"^\d{4,15}$", description="an area code (prefix of the tree)")]
 
 
-def clock_now(request: Request) -> datetime:
+async def clock_now(request: Request) -> datetime:
     """The service clock (injectable, so tests and demos can move time)."""
     runtime: Runtime = request.app.state.runtime
     return as_utc(runtime.extras["clock"]())
 
 
-def current_policy(request: Request) -> Policy:
+async def current_policy(request: Request) -> Policy:
     runtime: Runtime = request.app.state.runtime
     policy: Policy = runtime.extras["policy"]
     return policy

@@ -214,7 +214,7 @@ async def create_request(request: Request) -> JSONResponse:
         field = ".".join(str(p) for p in first["loc"])
         raise Open311Error(400, f"{field}: {first['msg']}") from exc
     runtime = _runtime(request)
-    now, policy = clock_now(request), current_policy(request)
+    now, policy = await clock_now(request), await current_policy(request)
     response = await runtime.command(
         lambda uow: handlers.report_case(uow, cmd, principal, now, policy, channel="open311"),
         principal=principal,
@@ -256,7 +256,7 @@ async def list_requests(request: Request) -> list[dict[str, Any]]:
     status = q.get("status")
     if status not in (None, "", "open", "closed"):
         raise Open311Error(400, "status: open or closed")
-    end = _date(q.get("end_date"), "end_date") or clock_now(request)
+    end = _date(q.get("end_date"), "end_date") or await clock_now(request)
     start = _date(q.get("start_date"), "start_date") or end - DEFAULT_WINDOW
     async with runtime.db.session() as s:
         rows = await views.list_cases(

@@ -33,7 +33,7 @@ class CommandAccepted(BaseModel):
     position: int = Field(description="Log position; pass as ?after= to read your own write")
 
 
-def vault_of(runtime: RuntimeDep) -> PiiVault:
+async def vault_of(runtime: RuntimeDep) -> PiiVault:
     vault: PiiVault = runtime.extras["vault"]
     return vault
 

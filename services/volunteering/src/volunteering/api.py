@@ -36,7 +36,7 @@ Until = Annotated[AwareDatetime | None, Query(alias="to")]
 READER_ROLES = frozenset(STAFF_ROLES | {Role.TEAM_LEADER})
 
 
-def clock(request: Request) -> datetime:
+async def clock(request: Request) -> datetime:
     """The current time; tests replace `runtime.extras["clock"]` to move it."""
     now: Callable[[], datetime] = request.app.state.runtime.extras.get("clock", utcnow)
     return now()
