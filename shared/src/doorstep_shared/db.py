@@ -59,9 +59,13 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessionmaker = self.sessionmaker
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            writer = self.engine.execution_options(doorstep_write=True)
+            self.write_sessionmaker = async_sessionmaker(writer, expire_on_commit=False)
         self._lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
@@ -80,7 +84,7 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on any error."""
-        async with self.write_lock(), self.sessionmaker() as session, session.begin():
+        async with self.write_lock(), self.write_sessionmaker() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -130,9 +134,21 @@ class InlineSqliteConnection(aiosqlite.Connection):
 
 async def _inline_sqlite(database: str) -> InlineSqliteConnection:
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(database, timeout=30, check_same_thread=False)
+        # transactions are begun explicitly (see `_sqlite_begin`), not by the driver
+        return sqlite3.connect(database, timeout=30, check_same_thread=False, isolation_level=None)
 
     return await InlineSqliteConnection(connector)
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails outright if
+    another process (a second API worker, an offline rebuild) committed in
+    between; taking the lock at BEGIN makes it wait its turn instead.
+    """
+    immediate = conn.get_execution_options().get("doorstep_write")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -61,7 +61,7 @@ class Event:
         return cls.__name__
 
     def to_data(self) -> dict[str, Any]:
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
@@ -86,6 +86,8 @@ def _jsonable(value: Any) -> Any:
         return sorted(_jsonable(v) for v in value)
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 
@@ -143,6 +145,9 @@ class Aggregate:
     """
 
     stream_type: ClassVar[str] = ""
+    # True when the creating events are the stream's only events (an area, say):
+    # such an aggregate never changes, so a unit of work may reuse an earlier load.
+    immutable: ClassVar[bool] = False
 
     def __init__(self, aggregate_id: str) -> None:
         self.id = aggregate_id

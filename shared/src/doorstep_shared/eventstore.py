@@ -15,6 +15,7 @@ reader never waits for them, it only never skips past a committed row.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     func,
     insert,
     select,
@@ -186,6 +188,29 @@ class EventStore:
         self.registry = registry
         self.upcasters = upcasters or Upcasters()
         self.snapshot_every = snapshot_every
+        self._immutable: OrderedDict[str, list[Event]] = OrderedDict()
+        t = tables.events
+        # built once: constructing a statement costs more than running it on SQLite
+        self._insert = insert(t).returning(t.c.position, t.c.version)
+        self._load = (
+            select(t)
+            .where(t.c.stream_id == bindparam("stream_id"), t.c.version > bindparam("after_version"))
+            .order_by(t.c.version)
+        )
+        self._read_after = (
+            select(t).where(t.c.position > bindparam("position")).order_by(t.c.position).limit(bindparam("limit"))
+        )
+        self._last_position = select(func.max(t.c.position))
+        self._stream_of = select(t.c.stream_id, t.c.version).where(t.c.position == bindparam("position"))
+
+    def remembered(self, stream_id: str) -> list[Event] | None:
+        """The events of an immutable stream loaded before, if still cached."""
+        return self._immutable.get(stream_id)
+
+    def remember(self, stream_id: str, events: list[Event], limit: int = 10_000) -> None:
+        self._immutable[stream_id] = events
+        if len(self._immutable) > limit:
+            self._immutable.popitem(last=False)
 
     async def append(
         self,
@@ -222,10 +247,7 @@ class EventStore:
             for i, e in enumerate(events)
         ]
         try:
-            result = await session.execute(
-                insert(self.t.events).returning(self.t.events.c.position, self.t.events.c.version),
-                rows,
-            )
+            result = await session.execute(self._insert, rows)
             positions = {version: pos for pos, version in result.all()}
         except IntegrityError as exc:  # the whole command's transaction is rolled back
             raise ConcurrencyConflict(
@@ -238,12 +260,8 @@ class EventStore:
         return (await session.execute(stmt)).scalar() or 0
 
     async def load(self, session: AsyncSession, stream_id: str, after_version: int = 0) -> list[Event]:
-        stmt = (
-            select(self.t.events)
-            .where(self.t.events.c.stream_id == stream_id, self.t.events.c.version > after_version)
-            .order_by(self.t.events.c.version)
-        )
-        rows = (await session.execute(stmt)).all()
+        params = {"stream_id": stream_id, "after_version": after_version}
+        rows = (await session.execute(self._load, params)).all()
         return [self.to_domain(StoredEvent.from_row(r)) for r in rows]
 
     def to_domain(self, stored: StoredEvent) -> Event:
@@ -264,20 +282,14 @@ class EventStore:
         return dataclasses.replace(stored, data=data, schema_version=cls.schema_version)
 
     async def read_after(self, session: AsyncSession, position: int, limit: int) -> list[StoredEvent]:
-        stmt = (
-            select(self.t.events)
-            .where(self.t.events.c.position > position)
-            .order_by(self.t.events.c.position)
-            .limit(limit)
-        )
-        return [StoredEvent.from_row(r) for r in (await session.execute(stmt)).all()]
+        rows = (await session.execute(self._read_after, {"position": position, "limit": limit})).all()
+        return [StoredEvent.from_row(r) for r in rows]
 
     async def last_position(self, session: AsyncSession) -> int:
-        return (await session.execute(select(func.max(self.t.events.c.position)))).scalar() or 0
+        return (await session.execute(self._last_position)).scalar() or 0
 
     async def stream_of(self, session: AsyncSession, position: int) -> tuple[str, int] | None:
-        stmt = select(self.t.events.c.stream_id, self.t.events.c.version).where(self.t.events.c.position == position)
-        row = (await session.execute(stmt)).first()
+        row = (await session.execute(self._stream_of, {"position": position})).first()
         return (row[0], row[1]) if row else None
 
     async def history(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:

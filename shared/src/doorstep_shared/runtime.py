@@ -218,7 +218,7 @@ class Runtime:
             handler,
             meta=meta,
             idempotency_key=scoped,
-            request_fingerprint=fingerprint(payload),
+            request_fingerprint=fingerprint(payload) if key else "",
             status_code=status_code,
             after_commit=self.relay.notify,
             retries=retries,

@@ -65,9 +65,13 @@ class UnitOfWork:
                 agg.apply(event)
                 agg.version += 1
         else:
-            events = await self.store.load(self.session, aggregate_id)
-            if not events:
-                return None
+            events = self.store.remembered(aggregate_id) if cls.immutable else None
+            if events is None:
+                events = await self.store.load(self.session, aggregate_id)
+                if not events:
+                    return None
+                if cls.immutable:
+                    self.store.remember(aggregate_id, events)
             agg = cls.replay(aggregate_id, events)
         self._seen[aggregate_id] = (agg, agg.version)
         return agg
@@ -84,6 +88,8 @@ class UnitOfWork:
             events = agg.collect()
             if not events:
                 continue
+            if agg.immutable and loaded_version > 0:
+                raise TypeError(f"{type(agg).__name__} is immutable: {agg.id} already exists")
             stored = await self.store.append(
                 self.session,
                 stream_id=agg.id,

@@ -16,7 +16,7 @@ from typing import Any
 from doorstep_shared.auth import Principal, Role, hash_api_key, new_api_key
 from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlmodel import col
 
 from registration.domain.model import Area, Partner, Resident, Staff
@@ -90,6 +90,11 @@ class RegisterResident:
     consent: dict[str, bool] = field(default_factory=dict)
 
 
+_claims = IdClaim.__table__  # type: ignore[attr-defined]
+_CLAIM_HOLDER = select(_claims.c.resident_id).where(_claims.c.id_hash == bindparam("id_hash"))
+_CLAIM = insert(_claims)
+
+
 async def register_resident(
     uow: UnitOfWork, vault: PiiVault, cmd: RegisterResident, actor: Principal, today: date
 ) -> CommandResult:
@@ -105,11 +110,11 @@ async def register_resident(
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
     id_hash = vault.id_hash(ident.value)
     session = uow.session
-    claimed = (await session.execute(select(col(IdClaim.resident_id)).where(col(IdClaim.id_hash) == id_hash))).scalar()
+    claimed = (await session.execute(_CLAIM_HOLDER, {"id_hash": id_hash})).scalar()
     if claimed:
         raise Conflict("this ID number already has an active registration", field="id_number")
     resident_id = new_id()
-    session.add(IdClaim(id_hash=id_hash, resident_id=resident_id))
+    await session.execute(_CLAIM, {"id_hash": id_hash, "resident_id": resident_id})
     data_key = await vault.create_key(session, resident_id)
     pii = vault.seal(
         data_key,

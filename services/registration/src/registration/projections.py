@@ -10,7 +10,7 @@ from doorstep_shared.messaging import Envelope
 from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
 from doorstep_shared.uow import UnitOfWork
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -46,8 +46,12 @@ async def area_created(session: AsyncSession, env: Envelope) -> None:
     await upsert(session, AreaRow, [row], ["code"])
 
 
+RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]  # Core statements: no ORM bookkeeping when applying thousands of events
+
+
 async def _set_list(session: AsyncSession, table: Any, column: str, resident_id: str, values: list[str]) -> None:
-    await session.execute(delete(table).where(table.resident_id == resident_id))
+    t = table.__table__
+    await session.execute(t.delete().where(t.c.resident_id == resident_id))
     if values:
         await upsert(
             session,
@@ -57,12 +61,16 @@ async def _set_list(session: AsyncSession, table: Any, column: str, resident_id:
         )
 
 
-async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> None:
-    await session.execute(
-        update(ResidentRow)
-        .where(col(ResidentRow.id) == env.subject)
+async def _touch(session: AsyncSession, env: Envelope, *returning: Any, **values: Any) -> Any:
+    stmt = (
+        RESIDENTS.update()
+        .where(RESIDENTS.c.id == env.subject)
         .values(version=env.sequence, updated_at=env.time, **values)
     )
+    if returning:
+        return (await session.execute(stmt.returning(*returning))).first()
+    await session.execute(stmt)
+    return None
 
 
 @directory.on("ResidentRegistered")
@@ -113,10 +121,8 @@ async def profile_updated(session: AsyncSession, env: Envelope) -> None:
 
 @directory.on("ResidentSkillsUpdated")
 async def skills_updated(session: AsyncSession, env: Envelope) -> None:
-    verified = (
-        await session.execute(select(col(ResidentRow.verified_skills)).where(col(ResidentRow.id) == env.subject))
-    ).scalar() or []
-    await _touch(session, env, skills=env.data["skills"])
+    row = await _touch(session, env, RESIDENTS.c.verified_skills, skills=env.data["skills"])
+    verified = (row[0] if row else None) or []
     await _set_list(
         session,
         ResidentSkill,

@@ -14,13 +14,14 @@ from doorstep_shared.crypto import (
     encrypt_field,
     keyed_hash,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from registration.models import DataKey
 
 PII_FIELDS = ("name", "id_number", "mobile")
+_NEW_KEY = insert(DataKey.__table__)  # type: ignore[attr-defined]
 
 
 class PiiVault:
@@ -39,8 +40,8 @@ class PiiVault:
 
     async def create_key(self, session: AsyncSession, resident_id: str) -> bytes:
         data_key = self.keyring.generate_data_key()
-        session.add(DataKey(resident_id=resident_id, wrapped_key=self.keyring.wrap(data_key)))
-        await session.flush()
+        wrapped = self.keyring.wrap(data_key)
+        await session.execute(_NEW_KEY, {"resident_id": resident_id, "wrapped_key": wrapped})
         return data_key
 
     async def key_for(self, session: AsyncSession, resident_id: str) -> bytes | None:

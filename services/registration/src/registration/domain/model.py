@@ -67,6 +67,7 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 class Area(Aggregate):
     stream_type: ClassVar[str] = "areas"
+    immutable: ClassVar[bool] = True  # AreaCreated is an area's only event
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
