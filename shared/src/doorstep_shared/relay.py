@@ -55,6 +55,7 @@ class OutboxRelay:
         self.topics = topics
         self._wake = asyncio.Event()
         self._connected = False
+        self._checkpoint: int | None = None  # this relay is its checkpoint's only writer
         self.last_error: str | None = None
 
     def notify(self) -> None:
@@ -86,12 +87,15 @@ class OutboxRelay:
     async def run_once(self) -> int:
         """Publish the next batch; returns how many events went out."""
         await self._ensure_connected()
-        after = await self.checkpoint()
+        if self._checkpoint is None:
+            self._checkpoint = await self.checkpoint()
+        after = self._checkpoint
         async with self.db.session() as s:
             batch = await self.store.read_after(s, after, self.batch_size)
-            last = await self.store.last_position(s)
-        RELAY_LAG.labels(self.service).set(max(0, last - after))
+            # a short batch reached the log's end; only a full one needs the end looked up
+            last = await self.store.last_position(s) if len(batch) == self.batch_size else None
         if not batch:
+            RELAY_LAG.labels(self.service).set(0)
             return 0
         if self.topics is not None:
             await self.topics.ensure({self.topic_for(e) for e in batch})
@@ -109,8 +113,9 @@ class OutboxRelay:
             futures.append(fut)
         await asyncio.gather(*futures)
         await self._save_checkpoint(batch[-1].position)
+        self._checkpoint = batch[-1].position
         RELAY_PUBLISHED.labels(self.service).inc(len(batch))
-        RELAY_LAG.labels(self.service).set(max(0, last - batch[-1].position))
+        RELAY_LAG.labels(self.service).set(max(0, (last or 0) - batch[-1].position))
         return len(batch)
 
     async def run(self) -> None:
@@ -136,6 +141,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self.max_backoff)
 
     async def _reset_connection(self) -> None:
+        self._checkpoint = None  # reread: the failed batch may or may not have been recorded
         if self.topics is not None:
             with contextlib.suppress(Exception):
                 await self.topics.close()
