@@ -73,6 +73,7 @@ class ProjectionRunner:
         max_attempts: int = 3,
         max_records: int = 1000,
         fetch_max_wait_ms: int = 500,
+        max_partition_fetch_bytes: int = 1024 * 1024,
     ) -> None:
         self.db = db
         self.t = tables
@@ -83,6 +84,7 @@ class ProjectionRunner:
         self.max_attempts = max_attempts
         self.max_records = max_records
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.max_partition_fetch_bytes = max_partition_fetch_bytes
         self.broker: KafkaBroker | None = None
         self._subscriber: Any = None
         self._applied = asyncio.Condition()
@@ -110,6 +112,7 @@ class ProjectionRunner:
             max_records=self.max_records,
             batch_timeout_ms=50,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            max_partition_fetch_bytes=self.max_partition_fetch_bytes,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.service}.{self.name}",

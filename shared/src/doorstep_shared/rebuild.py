@@ -61,6 +61,8 @@ async def rebuild_offline(
                 service=definition.name,
                 topic_prefix=settings.topic_prefix,
                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+                max_records=5000,  # replaying: fewer, larger transactions and fetches
+                max_partition_fetch_bytes=8 * 1024 * 1024,
             )
             try:
                 report[projection.name] = await rebuild_runner(runner, settings.kafka_bootstrap_servers)
