@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -116,3 +117,16 @@ def test_cloudevents_headers_map_back_to_an_envelope() -> None:
     assert (env.correlation_id, env.causation_id, env.stream_key) == ("c-1", "x-9", "registration:r-1")
     with pytest.raises(ValueError, match="not a Doorstep event"):
         Envelope.from_record(SimpleNamespace(headers=[("ce_type", b"other.thing")], value=b"{}"))
+
+
+def test_a_remembered_token_still_expires(tmp_path: Path) -> None:
+    private, public = generate_keypair(tmp_path)
+    issuer = TokenIssuer(private.read_bytes(), issuer="i", audience="a", ttl=timedelta(seconds=1))
+    verifier = TokenVerifier(public.read_bytes(), issuer="i", audience="a")
+    p = Principal("s1", Role.GRID_WORKER, ("330102001001001",))
+    token = issuer.issue(p)
+    assert verifier.verify(token) == p
+    assert verifier.verify(token) == p  # answered from the cache
+    time.sleep(2.1)  # exp has whole-second resolution
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)

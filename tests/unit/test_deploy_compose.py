@@ -37,6 +37,7 @@ COMMON_ENV = {
     "DOORSTEP_HOST": "0.0.0.0",
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "KAFKA_ENABLE_IDEMPOTENCE": "true",
+    "KAFKA_FETCH_MAX_WAIT_MS": "500",
     "JWT_PUBLIC_KEY_FILE": "/keys/jwt_public.pem",
     "LOG_LEVEL": "INFO",
 }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from doorstep_shared.db import Database
+from doorstep_shared.domain import NotFound
 from doorstep_shared.eventstore import ConcurrencyConflict, EventStore, Upcasters
 from doorstep_shared.uow import CommandResult, UnitOfWork, execute
 from sqlalchemy import insert
@@ -240,3 +241,39 @@ async def test_snapshots_shorten_loading_and_give_the_same_state(db: Database) -
         uow = UnitOfWork(s, store, {})
         c = await uow.get(Counter, "c6")
     assert (c.value, c.version) == (24, 13)
+
+
+class FrozenCounter(Counter):
+    """A counter declared immutable: its opening event is its only one."""
+
+    immutable = True
+
+
+async def test_immutable_aggregates_are_loaded_once_and_refuse_new_events(db: Database) -> None:
+    store = make_store()
+    await open_counter(db, store, "frozen")
+
+    async def read(uow: UnitOfWork) -> CommandResult:
+        c = await uow.get(FrozenCounter, "frozen")
+        return CommandResult(id=c.id, version=c.version, position=0, extra={"label": c.label})
+
+    first = await execute(db, store, read, meta={})
+    assert store.remembered("frozen") is not None
+    async with db.transaction() as s:  # behind the store's back: a cached load must not hit the table
+        await s.execute(core.events.delete().where(core.events.c.stream_id == "frozen"))
+    again = await execute(db, store, read, meta={})
+    assert again.body == first.body == {"id": "frozen", "version": 1, "position": 0, "label": "visits"}
+    with pytest.raises(NotFound):  # a store without the cached load finds nothing
+        await execute(db, make_store(), read, meta={})
+
+    await open_counter(db, store, "frozen-2")
+
+    async def grow(uow: UnitOfWork) -> CommandResult:
+        c = await uow.get(FrozenCounter, "frozen-2")
+        c.increment(1)
+        return uow.result(c)
+
+    with pytest.raises(TypeError, match="immutable"):
+        await execute(db, store, grow, meta={})
+    async with db.session() as s:
+        assert [e.version for e in await store.history(s, "frozen-2")] == [1]
