@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.db import Database, deferred_upserts, upsert
@@ -35,6 +36,8 @@ from doorstep_shared.metrics import PROJECTION_APPLIED, PROJECTION_DEAD_LETTERS,
 log = logging.getLogger("doorstep.projections")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+BatchStart = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+BatchEnd = Callable[[AsyncSession], Awaitable[None]]
 
 
 class Projection:
@@ -45,6 +48,26 @@ class Projection:
         self.topics = list(topics)
         self.tables: list[Table] = [getattr(t, "__table__", t) for t in tables]
         self.handlers: dict[str, Handler] = {}
+        self._batch_start: BatchStart | None = None
+        self._batch_end: BatchEnd | None = None
+
+    def before_batch(self, fn: BatchStart) -> BatchStart:
+        """Register a hook run before a batch's events (to load what they touch at once)."""
+        self._batch_start = fn
+        return fn
+
+    def after_batch(self, fn: BatchEnd) -> BatchEnd:
+        """Register a hook run after a batch's events, in the same transaction."""
+        self._batch_end = fn
+        return fn
+
+    async def start_batch(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        if self._batch_start is not None:
+            await self._batch_start(session, envelopes)
+
+    async def end_batch(self, session: AsyncSession) -> None:
+        if self._batch_end is not None:
+            await self._batch_end(session)
 
     def on(self, *event_types: str) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
@@ -88,6 +111,14 @@ class ProjectionRunner:
         self.broker: KafkaBroker | None = None
         self._subscriber: Any = None
         self._applied = asyncio.Condition()
+        # read-your-writes without polling: the versions this runner applied lately,
+        # and the readers waiting for a stream to reach a version
+        self._recent: OrderedDict[str, int] = OrderedDict()
+        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        t = tables.projection_streams
+        self._stream_version = select(t.c.version).where(
+            t.c.projection == bindparam("projection"), t.c.stream_id == bindparam("stream_id")
+        )
         self.generation = 0
         self.dead_letters = 0
 
@@ -143,7 +174,7 @@ class ProjectionRunner:
     async def _on_batch(self, body: list[Any], msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         try:
-            await self._apply(records)
+            await self.apply_records(records)
         except Exception:
             log.warning("batch failed, applying one by one", exc_info=True)
             try:
@@ -157,28 +188,32 @@ class ProjectionRunner:
         await msg.ack()
         self._update_lag(msg, records)
 
-    async def _apply(self, records: Sequence[Any]) -> int:
+    async def apply_records(self, records: Sequence[Any]) -> int:
         """Apply records in one transaction with their checkpoints; returns how many applied."""
-        applied = 0
         async with self.db.transaction() as session:
             offsets = await self._load_offsets(session, {(r.topic, r.partition) for r in records})
             fresh = [r for r in records if r.offset > offsets.get((r.topic, r.partition), -1)]
             envelopes = [Envelope.from_record(r) for r in fresh]
             versions = await self._load_versions(session, {e.stream_key for e in envelopes})
+            todo: list[Envelope] = []
             stream_rows: dict[str, dict[str, Any]] = {}
+            for env in envelopes:
+                if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
+                    continue  # republished by the relay: already applied
+                todo.append(env)
+                versions[env.stream_key] = env.sequence
+                stream_rows[env.stream_key] = {
+                    "projection": self.name,
+                    "stream_id": env.stream_key,
+                    "version": env.sequence,
+                    "position": env.position,
+                }
             async with deferred_upserts(session):
-                for env in envelopes:
-                    if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
-                        continue  # republished by the relay: already applied
+                await self.projection.start_batch(session, todo)
+                for env in todo:
                     await self.projection.apply(session, env)
-                    applied += 1
-                    versions[env.stream_key] = env.sequence
-                    stream_rows[env.stream_key] = {
-                        "projection": self.name,
-                        "stream_id": env.stream_key,
-                        "version": env.sequence,
-                        "position": env.position,
-                    }
+                await self.projection.end_batch(session)
+            applied = len(todo)
             await self._save_offsets(session, fresh)
             await upsert(
                 session,
@@ -187,15 +222,30 @@ class ProjectionRunner:
                 ["projection", "stream_id"],
             )
         PROJECTION_APPLIED.labels(self.service, self.name).inc(applied)
+        for key, row in stream_rows.items():
+            self._note_applied(key, row["version"])
         async with self._applied:
             self._applied.notify_all()
         return applied
+
+    def _note_applied(self, stream_key: str, version: int, remember: int = 50_000) -> None:
+        """Record a committed stream version and wake the readers it satisfies."""
+        self._recent[stream_key] = version
+        self._recent.move_to_end(stream_key)
+        if len(self._recent) > remember:
+            self._recent.popitem(last=False)
+        waiting = self._waiters.get(stream_key)
+        if not waiting:
+            return
+        for wanted, future in waiting:
+            if wanted <= version and not future.done():
+                future.set_result(None)
 
     async def _apply_isolated(self, record: Any) -> None:
         error: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
-                await self._apply([record])
+                await self.apply_records([record])
                 return
             except Exception as exc:  # retried, then dead-lettered
                 error = exc
@@ -281,25 +331,40 @@ class ProjectionRunner:
     # read-your-writes and status ------------------------------------------------
 
     async def stream_version(self, stream_key: str) -> int:
-        t = self.t.projection_streams
+        params = {"projection": self.name, "stream_id": stream_key}
         async with self.db.session() as s:
-            stmt = select(t.c.version).where(t.c.projection == self.name, t.c.stream_id == stream_key)
-            return (await s.execute(stmt)).scalar() or 0
+            return (await s.execute(self._stream_version, params)).scalar() or 0
 
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
-        """Wait until this projection has applied `version` of a stream; False on timeout."""
+        """Wait until this projection has applied `version` of a stream; False on timeout.
+
+        A runner wakes its waiters as it commits; the database is consulted when a
+        wait begins and again every second, which covers versions applied before
+        this process started or by a runner in another process.
+        """
+        if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
+            return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            if await self.stream_version(stream_key) >= version:
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            async with self._applied:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(remaining, 0.1)):
-                        await self._applied.wait()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (version, future)
+        self._waiters.setdefault(stream_key, []).append(entry)
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                done, _ = await asyncio.wait({future}, timeout=min(remaining, 1.0))
+                if done:
+                    return True
+                if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
+                    return True
+        finally:
+            waiting = self._waiters.get(stream_key, [])
+            if entry in waiting:
+                waiting.remove(entry)
+            if not waiting:
+                self._waiters.pop(stream_key, None)
 
     def _update_lag(self, msg: KafkaMessage, records: Sequence[Any]) -> None:
         consumer: Any = getattr(msg, "consumer", None)
@@ -353,6 +418,7 @@ class ProjectionRunner:
             current = (await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))).scalar()
             new = (current or 0) + 1
             await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
+        self._recent.clear()
         return new
 
     async def rebuild(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from doorstep_shared.db import upsert
@@ -9,8 +10,9 @@ from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
+from doorstep_shared.rowbuffer import CHUNK, RowBuffer
 from doorstep_shared.uow import UnitOfWork
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -46,31 +48,47 @@ async def area_created(session: AsyncSession, env: Envelope) -> None:
     await upsert(session, AreaRow, [row], ["code"])
 
 
-RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]  # Core statements: no ORM bookkeeping when applying thousands of events
+RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]
+TAGS = ResidentTag.__table__  # type: ignore[attr-defined]
+SKILLS = ResidentSkill.__table__  # type: ignore[attr-defined]
+ROWS = "registration.resident_rows"
 
 
-async def _set_list(session: AsyncSession, table: Any, column: str, resident_id: str, values: list[str]) -> None:
-    t = table.__table__
-    await session.execute(t.delete().where(t.c.resident_id == resident_id))
-    if values:
-        await upsert(
-            session,
-            table,
-            [{"resident_id": resident_id, column: v} for v in values],
-            ["resident_id", column],
-        )
+def _rows(session: AsyncSession) -> RowBuffer:
+    buffer: RowBuffer = session.info[ROWS]
+    return buffer
 
 
-async def _touch(session: AsyncSession, env: Envelope, *returning: Any, **values: Any) -> Any:
-    stmt = (
-        RESIDENTS.update()
-        .where(RESIDENTS.c.id == env.subject)
-        .values(version=env.sequence, updated_at=env.time, **values)
-    )
-    if returning:
-        return (await session.execute(stmt.returning(*returning))).first()
-    await session.execute(stmt)
-    return None
+@directory.before_batch
+async def load_residents(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Load the residents a batch changes in one query; they are written back after it."""
+    buffer = RowBuffer(RESIDENTS, "id")
+    session.info[ROWS] = buffer
+    ids = [e.subject for e in envelopes if e.event_type.startswith("Resident") and e.event_type != "ResidentRegistered"]
+    await buffer.prefetch(session, ids)
+
+
+@directory.after_batch
+async def write_residents(session: AsyncSession) -> None:
+    """Write the changed residents, and rederive their tag and skill rows from them."""
+    rows = await session.info.pop(ROWS).flush(session)
+    ids = [r["id"] for r in rows]
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        await session.execute(TAGS.delete().where(TAGS.c.resident_id.in_(chunk)))
+        await session.execute(SKILLS.delete().where(SKILLS.c.resident_id.in_(chunk)))
+    tags = [{"resident_id": r["id"], "tag": t} for r in rows for t in sorted(set(r["tags"]))]
+    skills = [
+        {"resident_id": r["id"], "skill": k} for r in rows for k in sorted(set(r["skills"]) | set(r["verified_skills"]))
+    ]
+    if tags:
+        await session.execute(TAGS.insert(), tags)
+    if skills:
+        await session.execute(SKILLS.insert(), skills)
+
+
+async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> dict[str, Any] | None:
+    return await _rows(session).change(session, env.subject, version=env.sequence, updated_at=env.time, **values)
 
 
 @directory.on("ResidentRegistered")
@@ -102,13 +120,7 @@ async def resident_registered(session: AsyncSession, env: Envelope) -> None:
         "registered_at": env.time,
         "updated_at": env.time,
     }
-    await upsert(session, ResidentRow, [row], ["id"])
-    # a new stream has no tag or skill rows yet: insert without clearing first
-    rid = d["resident_id"]
-    await upsert(session, ResidentTag, [{"resident_id": rid, "tag": t} for t in d["tags"]], ["resident_id", "tag"])
-    await upsert(
-        session, ResidentSkill, [{"resident_id": rid, "skill": k} for k in d["skills"]], ["resident_id", "skill"]
-    )
+    _rows(session).put(row)
 
 
 @directory.on("ResidentProfileUpdated")
@@ -121,30 +133,14 @@ async def profile_updated(session: AsyncSession, env: Envelope) -> None:
 
 @directory.on("ResidentSkillsUpdated")
 async def skills_updated(session: AsyncSession, env: Envelope) -> None:
-    row = await _touch(session, env, RESIDENTS.c.verified_skills, skills=env.data["skills"])
-    verified = (row[0] if row else None) or []
-    await _set_list(
-        session,
-        ResidentSkill,
-        "skill",
-        env.subject,
-        sorted(set(env.data["skills"]) | set(verified)),
-    )
+    await _touch(session, env, skills=env.data["skills"])
 
 
 @directory.on("ResidentVerifiedSkillAdded")
 async def verified_skill(session: AsyncSession, env: Envelope) -> None:
-    row = (await session.execute(select(ResidentRow).where(col(ResidentRow.id) == env.subject))).scalar_one_or_none()
-    if row is None:
-        return
-    verified = sorted(set(row.verified_skills) | {env.data["skill"]})
-    await _touch(session, env, verified_skills=verified)
-    await upsert(
-        session,
-        ResidentSkill,
-        [{"resident_id": env.subject, "skill": env.data["skill"]}],
-        ["resident_id", "skill"],
-    )
+    row = await _rows(session).get(session, env.subject)
+    if row is not None:
+        await _touch(session, env, verified_skills=sorted(set(row["verified_skills"]) | {env.data["skill"]}))
 
 
 @directory.on("ResidentAvailabilityUpdated")
@@ -155,7 +151,6 @@ async def availability_updated(session: AsyncSession, env: Envelope) -> None:
 @directory.on("ResidentTagsUpdated")
 async def tags_updated(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, tags=env.data["tags"])
-    await _set_list(session, ResidentTag, "tag", env.subject, env.data["tags"])
 
 
 @directory.on("ResidentConsentChanged")
@@ -214,8 +209,6 @@ async def erased(session: AsyncSession, env: Envelope) -> None:
         job_preferences={},
         consent={},
     )
-    await _set_list(session, ResidentTag, "tag", env.subject, [])
-    await _set_list(session, ResidentSkill, "skill", env.subject, [])
 
 
 @directory.on("PartnerRegistered")
