@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import await_only
+
+BUSY_TIMEOUT_S = 30  # how long a statement waits for another process's SQLite lock
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -144,18 +148,41 @@ def _sqlite_begin(conn: Any) -> None:
     """Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE).
 
     A deferred transaction that reads first and writes later fails outright if
-    another process (a second API worker, an offline rebuild) committed in
-    between; taking the lock at BEGIN makes it wait its turn instead.
+    another process (a projection worker, an offline rebuild) committed in
+    between; taking the lock at BEGIN makes it wait its turn instead. The wait
+    must not be SQLite's busy handler: it sleeps on the event loop's thread and
+    would stall every request of the process, so BEGIN IMMEDIATE is tried without
+    it and retried after short asynchronous sleeps.
     """
-    immediate = conn.get_execution_options().get("doorstep_write")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not conn.get_execution_options().get("doorstep_write"):
+        conn.exec_driver_sql("BEGIN")
+        return
+    raw: sqlite3.Connection | None = getattr(conn.connection.driver_connection, "_connection", None)
+    if raw is None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.0002
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            await_only(asyncio.sleep(delay))  # we run in SQLAlchemy's greenlet: yield to the loop
+            delay = min(delay * 2, 0.005)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -349,8 +349,8 @@ class ProjectionRunner:
         """Wait until this projection has applied `version` of a stream; False on timeout.
 
         A runner wakes its waiters as it commits; the database is consulted when a
-        wait begins and again every second, which covers versions applied before
-        this process started or by a runner in another process.
+        wait begins and then every second, or every 10 ms when this process does
+        not run the projection itself (a separate projection worker applies it).
         """
         if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
             return True
@@ -364,7 +364,9 @@ class ProjectionRunner:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return False
-                done, _ = await asyncio.wait({future}, timeout=min(remaining, 1.0))
+                # woken by this process's runner; a runner in another process is polled for
+                poll = 1.0 if self.broker is not None else 0.01
+                done, _ = await asyncio.wait({future}, timeout=min(remaining, poll))
                 if done:
                     return True
                 if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
