@@ -16,7 +16,8 @@ from typing import Any
 from doorstep_shared.auth import Principal, Role, hash_api_key, new_api_key
 from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from registration.domain.model import Area, Partner, Resident, Staff
@@ -91,8 +92,13 @@ class RegisterResident:
 
 
 _claims = IdClaim.__table__  # type: ignore[attr-defined]
-_CLAIM_HOLDER = select(_claims.c.resident_id).where(_claims.c.id_hash == bindparam("id_hash"))
-_CLAIM = insert(_claims)
+# one statement claims an ID number or finds it taken (no row returned)
+_CLAIM = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_claims)
+    .on_conflict_do_nothing(index_elements=[_claims.c.id_hash])
+    .returning(_claims.c.id_hash)
+    for dialect in (postgresql, sqlite)
+}
 
 
 async def register_resident(
@@ -110,11 +116,10 @@ async def register_resident(
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
     id_hash = vault.id_hash(ident.value)
     session = uow.session
-    claimed = (await session.execute(_CLAIM_HOLDER, {"id_hash": id_hash})).scalar()
-    if claimed:
-        raise Conflict("this ID number already has an active registration", field="id_number")
     resident_id = new_id()
-    await session.execute(_CLAIM, {"id_hash": id_hash, "resident_id": resident_id})
+    claim = _CLAIM[session.get_bind().dialect.name]
+    if (await session.execute(claim, {"id_hash": id_hash, "resident_id": resident_id})).first() is None:
+        raise Conflict("this ID number already has an active registration", field="id_number")
     data_key = await vault.create_key(session, resident_id)
     pii = vault.seal(
         data_key,
