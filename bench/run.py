@@ -26,6 +26,23 @@ RESULTS = Path(__file__).with_name("results.json")
 SERVICES = ["jobs", "grid_reports", "volunteering"]
 
 
+def calibrate(repeats: int = 7, n: int = 2_000_000) -> dict[str, float]:
+    """Milliseconds for a fixed pure-Python loop: how fast this machine's core is right now.
+
+    Shared machines vary by half from hour to hour; compare runs' figures only
+    alongside this reading (taken before and after the run).
+    """
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        total = 0
+        for i in range(n):
+            total += i
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"best_ms": round(times[0], 1), "median_ms": round(times[len(times) // 2], 1)}
+
+
 async def main() -> None:
     duration = float(os.environ.get("BENCH_DURATION", "60"))
     rate = float(os.environ.get("BENCH_RATE", "500"))
@@ -34,6 +51,7 @@ async def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "cpu_loop_before": calibrate(),
         },
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -73,6 +91,7 @@ async def main() -> None:
             write(results)
         if kafka.process is not None:
             results["rss_embedded_broker_mb"] = registration_load.rss_mb(kafka.process.pid)
+    results["machine"]["cpu_loop_after"] = calibrate()
     write(results)
     print(json.dumps(results, indent=2, ensure_ascii=False))
 

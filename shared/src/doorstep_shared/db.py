@@ -71,6 +71,8 @@ class Database:
             writer = self.engine.execution_options(doorstep_write=True)
             self.write_sessionmaker = async_sessionmaker(writer, expire_on_commit=False)
         self._lock = asyncio.Lock() if self.is_sqlite else None
+        database = parsed.database or ""
+        self.checkpointer = WalCheckpointer(database) if self.is_sqlite and database not in ("", ":memory:") else None
 
     @contextlib.asynccontextmanager
     async def write_lock(self) -> AsyncIterator[None]:
@@ -88,6 +90,8 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on any error."""
+        if self.checkpointer is not None:
+            self.checkpointer.wrote()
         async with self.write_lock(), self.write_sessionmaker() as session, session.begin():
             yield session
 
@@ -96,7 +100,63 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
         await self.engine.dispose()
+
+
+class WalCheckpointer:
+    """Copies SQLite's write-ahead log into the database file on a worker thread.
+
+    SQLite's own automatic checkpoint runs inside whichever commit crosses its
+    threshold: on the event loop's thread, fsync included, stalling every request
+    of the process for that long. Connections therefore turn it off
+    (`wal_autocheckpoint=0`) and this runs a passive checkpoint, which never
+    blocks readers or writers, about once a second while there are writes.
+    """
+
+    def __init__(self, path: str, interval: float = 1.0) -> None:
+        self.path = path
+        self.interval = interval
+        self._writes = 0
+        self._checkpointed = 0
+        self._task: asyncio.Task[None] | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    def wrote(self) -> None:
+        """Count a write transaction; starts the background task on first use."""
+        self._writes += 1
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._run(), name=f"wal-checkpoint {self.path}")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            if self._writes != self._checkpointed:
+                seen = self._writes
+                try:
+                    await asyncio.to_thread(self.checkpoint)
+                except sqlite3.Error:  # busy or locked: the next round retries
+                    continue
+                self._checkpointed = seen
+
+    def checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def stop(self) -> None:
+        if self._task is not None and self._task.get_loop() is asyncio.get_running_loop():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.to_thread(self.checkpoint)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class _InlineQueue:
@@ -184,6 +244,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # see WalCheckpointer
     cursor.close()
 
 
