@@ -12,25 +12,32 @@ from doorstep_shared.db import Database
 from sqlalchemy import text
 
 
+def other_writer(path: Path, *statements: str, hold: float = 0.5) -> threading.Thread:
+    """Another process's writer: takes the write lock, keeps it `hold` seconds, commits."""
+    holding = threading.Event()
+
+    def write() -> None:
+        con = sqlite3.connect(path, isolation_level=None, timeout=30)
+        con.execute("BEGIN IMMEDIATE")
+        holding.set()
+        time.sleep(hold)
+        for statement in statements:
+            con.execute(statement)
+        con.execute("COMMIT")
+        con.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert holding.wait(5)
+    return thread
+
+
 async def test_a_write_transaction_waits_for_another_writer_and_then_sees_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "writers.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     async with db.transaction() as s:  # the file is in WAL mode from here on
         await s.execute(text("CREATE TABLE t (n INTEGER NOT NULL)"))
-    holding = threading.Event()
-
-    def other_writer() -> None:
-        con = sqlite3.connect(path, isolation_level=None, timeout=30)
-        con.execute("BEGIN IMMEDIATE")
-        holding.set()
-        time.sleep(0.5)
-        con.execute("INSERT INTO t VALUES (1)")
-        con.execute("COMMIT")
-        con.close()
-
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    assert holding.wait(5)
+    thread = other_writer(path, "INSERT INTO t VALUES (1)")
     try:
         # read, then write from what was read: a deferred BEGIN would read the old
         # snapshot and then fail to write; BEGIN IMMEDIATE waits for the lock first
@@ -66,16 +73,6 @@ async def test_waiting_for_another_writer_leaves_the_event_loop_free(tmp_path: P
     db = Database(f"sqlite+aiosqlite:///{path}")
     async with db.transaction() as s:
         await s.execute(text("CREATE TABLE t (n INTEGER NOT NULL)"))
-    holding = threading.Event()
-
-    def other_writer() -> None:
-        con = sqlite3.connect(path, isolation_level=None, timeout=30)
-        con.execute("BEGIN IMMEDIATE")
-        holding.set()
-        time.sleep(0.5)
-        con.execute("COMMIT")
-        con.close()
-
     ticks = 0
 
     async def ticker() -> None:
@@ -84,9 +81,7 @@ async def test_waiting_for_another_writer_leaves_the_event_loop_free(tmp_path: P
             await asyncio.sleep(0.01)
             ticks += 1
 
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    assert holding.wait(5)
+    thread = other_writer(path)
     task = asyncio.create_task(ticker())
     try:
         async with db.transaction() as s:  # waits about 0.5 s for the lock
