@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -122,6 +123,7 @@ class WalCheckpointer:
         self._checkpointed = 0
         self._task: asyncio.Task[None] | None = None
         self._conn: sqlite3.Connection | None = None
+        self._guard = threading.Lock()
 
     def wrote(self) -> None:
         """Count a write transaction; starts the background task on first use."""
@@ -142,21 +144,28 @@ class WalCheckpointer:
                 self._checkpointed = seen
 
     def checkpoint(self) -> None:
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        # one thread at a time: a cancelled wait does not stop a checkpoint already running
+        with self._guard:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close(self) -> None:
+        with self._guard:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     async def stop(self) -> None:
+        """Stop the background task, checkpoint once more and close the connection."""
         if self._task is not None and self._task.get_loop() is asyncio.get_running_loop():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
             with contextlib.suppress(sqlite3.Error):
                 await asyncio.to_thread(self.checkpoint)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._task = None
+        await asyncio.to_thread(self.close)
 
 
 class _InlineQueue:
