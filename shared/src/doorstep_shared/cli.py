@@ -44,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     module = load_service(args.service)
     settings = module.Settings()
     app = module.create_app(settings)
+    app.state.runtime.freeze_gc = True
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import importlib.resources
 import json
 import logging
@@ -130,6 +131,11 @@ class Runtime:
                 self._spawn(self._start_runner(name), f"projection-{name}")
         for hook in self.definition.background:
             self._spawn(hook(self), getattr(hook, "__name__", "background"))
+        if self.freeze_gc:
+            # what startup made (modules, routes, compiled statements) lives as long as the
+            # process; frozen, a full collection no longer walks it: ~10 ms pauses, not ~100 ms
+            gc.collect()
+            gc.freeze()
 
     def _load_verifier(self) -> TokenVerifier:
         path = self.settings.public_key_path()
