@@ -18,7 +18,7 @@ from doorstep_shared.auth import (
     hash_api_key,
     new_api_key,
 )
-from doorstep_shared.domain import Forbidden
+from doorstep_shared.domain import Forbidden, as_utc
 from doorstep_shared.eventstore import StoredEvent
 from doorstep_shared.messaging import Envelope, event_headers
 from doorstep_shared.settings import ServiceSettings, to_async_url
@@ -130,3 +130,13 @@ def test_a_remembered_token_still_expires(tmp_path: Path) -> None:
     time.sleep(2.1)  # exp has whole-second resolution
     with pytest.raises(Unauthorized):
         verifier.verify(token)
+
+
+def test_as_utc_reads_naive_values_as_utc_and_converts_others() -> None:
+    from datetime import timezone
+
+    naive = datetime(2026, 3, 1, 8, 30)
+    assert as_utc(naive) == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    beijing = datetime(2026, 3, 1, 16, 30, tzinfo=timezone(timedelta(hours=8)))
+    converted = as_utc(beijing)
+    assert converted == datetime(2026, 3, 1, 8, 30, tzinfo=UTC) and converted.tzinfo is UTC

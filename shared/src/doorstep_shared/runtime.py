@@ -72,6 +72,7 @@ class Runtime:
 
     def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
         self.definition = definition
+        self.freeze_gc = False  # set by a process that runs only this service (`doorstep serve`)
         self.settings = settings
         self.name = definition.name
         self.db = Database(settings.resolved_database_url)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from doorstep_shared.auth import ADMIN_ROLES, CurrentPrincipal, Principal, Role
-from doorstep_shared.domain import Forbidden, InvalidInput, NotFound
+from doorstep_shared.domain import Forbidden, InvalidInput, NotFound, as_utc
 from doorstep_shared.runtime import ConsistentRead, Runtime, RuntimeDep
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -29,7 +29,7 @@ from grid_reports.commands import (
     ReportCase,
     ResolveCase,
 )
-from grid_reports.domain.rules import Policy, as_utc
+from grid_reports.domain.rules import Policy
 from grid_reports.handlers import actor_id
 
 AreaCode = Annotated[str, Query(pattern=r"^\d{4,15}$", description="an area code (prefix of the tree)")]

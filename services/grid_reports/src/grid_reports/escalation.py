@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from doorstep_shared.db import Database
-from doorstep_shared.domain import utcnow
+from doorstep_shared.domain import as_utc, utcnow
 from doorstep_shared.eventstore import ADVISORY_LOCK_KEY, CoreTables
 from sqlalchemy import (
     DateTime,
@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grid_reports.domain.events import CaseEscalated
 from grid_reports.domain.model import Case
-from grid_reports.domain.rules import CATEGORIES, LEVEL_CODE_LENGTH, LEVELS, STEPS, Policy, as_utc
+from grid_reports.domain.rules import CATEGORIES, LEVEL_CODE_LENGTH, LEVELS, STEPS, Policy
 from grid_reports.models import CaseDeadline
 
 if TYPE_CHECKING:

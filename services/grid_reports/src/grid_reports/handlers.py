@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from doorstep_shared.auth import ADMIN_ROLES, Principal, Role
-from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, new_id
+from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, as_utc, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from grid_reports.commands import (
     ResolveCase,
 )
 from grid_reports.domain.model import Case, Dispute, Visit
-from grid_reports.domain.rules import EXTERNAL_SOURCES, Policy, as_utc
+from grid_reports.domain.rules import EXTERNAL_SOURCES, Policy
 from grid_reports.models import ResidentRow
 
 HANDLING_ROLES = (Role.GRID_WORKER, Role.COMMUNITY_STAFF, *ADMIN_ROLES)

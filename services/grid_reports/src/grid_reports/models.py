@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.db import UtcDateTime
 from doorstep_shared.eventstore import define_core_tables
 from doorstep_shared.partners import define_partner_table
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -29,7 +30,7 @@ partner_credentials = define_partner_table(metadata)
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+        sa_column=Column(UtcDateTime(), nullable=nullable, index=index),
     )
 
 

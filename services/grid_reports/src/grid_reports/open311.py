@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep_shared.auth import Principal, Unauthorized, current_principal, hash_api_key
-from doorstep_shared.domain import DomainError, NotFound
+from doorstep_shared.domain import DomainError, NotFound, as_utc
 from doorstep_shared.runtime import Runtime
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +32,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from grid_reports import handlers, views
 from grid_reports.api import clock_now, current_policy
 from grid_reports.commands import ReportCase
-from grid_reports.domain.rules import as_utc
 
 SERVICES: dict[str, tuple[str, str, str]] = {
     # service_code: (name, description, group)

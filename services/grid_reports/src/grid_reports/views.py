@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from doorstep_shared.domain import as_utc
 from doorstep_shared.eventstore import EventStore
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grid_reports.domain.rules import as_utc
 from grid_reports.projections import (
     ERASED_TEXT,
     cases,

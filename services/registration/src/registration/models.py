@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.db import UtcDateTime
 from doorstep_shared.eventstore import define_core_tables
 from doorstep_shared.partners import define_partner_table
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -28,7 +29,7 @@ partner_credentials = define_partner_table(metadata)
 
 
 def _ts() -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    return Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class DataKey(Base, table=True):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from doorstep_shared.auth import ADMIN_ROLES, Principal, Role
-from doorstep_shared.domain import Aggregate, Conflict, Forbidden, InvalidInput, NotFound, new_id
+from doorstep_shared.domain import Aggregate, Conflict, Forbidden, InvalidInput, NotFound, as_utc, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
 from sqlalchemy import select, text
 
@@ -27,7 +27,7 @@ from volunteering import commands as c
 from volunteering.domain.activities import CHECKED_IN, SCHEDULED, WAITING, Activity
 from volunteering.domain.ledger import Ledger
 from volunteering.domain.teams import Team
-from volunteering.models import Resident, Staff, utc
+from volunteering.models import Resident, Staff
 from volunteering.models import members_t as M
 from volunteering.models import participations_t as P
 
@@ -233,8 +233,8 @@ async def _require_no_overlap(uow: UnitOfWork, activity: Activity, resident_id: 
             P.c.resident_id == resident_id,
             P.c.activity_id != activity.id,
             P.c.status.in_([WAITING, SCHEDULED, CHECKED_IN]),
-            P.c.starts_at < utc(activity.ends_at),
-            P.c.ends_at > utc(activity.starts_at),
+            P.c.starts_at < as_utc(activity.ends_at),
+            P.c.ends_at > as_utc(activity.starts_at),
         )
         .limit(1)
     )
@@ -394,7 +394,7 @@ async def withdraw_resident(uow: UnitOfWork, resident_id: str, reason: str, now:
             select(P.c.activity_id).where(
                 P.c.resident_id == resident_id,
                 P.c.status.in_([WAITING, SCHEDULED]),
-                P.c.starts_at > utc(now),
+                P.c.starts_at > as_utc(now),
             )
         )
     ).scalars()

@@ -8,30 +8,19 @@ resident or a staff member is).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from doorstep_shared.db import UtcDateTime
 from doorstep_shared.eventstore import define_core_tables
 from doorstep_shared.partners import define_partner_table
-from sqlalchemy import JSON, Column, DateTime, Index, Table
+from sqlalchemy import JSON, Column, Index, Table
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
 class Base(SQLModel, registry=registry()):
     pass
-
-
-def utc(value: datetime) -> datetime:
-    """Store and compare instants in UTC: SQLite keeps datetimes as text without the offset."""
-    return value.astimezone(UTC)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """Read back an instant (SQLite returns naive UTC datetimes)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 metadata = Base.metadata
@@ -42,7 +31,7 @@ partners = define_partner_table(metadata)
 def _ts(nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default=None if nullable else ...,
-        sa_type=DateTime(timezone=True),
+        sa_type=UtcDateTime(),
         nullable=nullable,
         index=index,
     )

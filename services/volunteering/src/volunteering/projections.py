@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from doorstep_shared.domain import utcnow
+from doorstep_shared.domain import as_utc, utcnow
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from volunteering import handlers
 from volunteering.domain.activities import HOLDS_A_PLACE, WAITING
 from volunteering.models import activities_t as AR
-from volunteering.models import aware, utc
 from volunteering.models import helped_t as H
 from volunteering.models import ledger_t as L
 from volunteering.models import members_t as M
@@ -42,13 +41,13 @@ OWN_TOPICS = ["volunteering.teams", "volunteering.activities", "volunteering.led
 
 
 def _occurred(env: Envelope) -> datetime:
-    return utc(env.time or utcnow())
+    return as_utc(env.time or utcnow())
 
 
 def _when(env: Envelope, key: str = "at") -> datetime:
     """An instant carried in the event's data (UTC), else when the event was recorded."""
     raw = env.data.get(key)
-    return utc(datetime.fromisoformat(raw)) if raw else _occurred(env)
+    return as_utc(datetime.fromisoformat(raw)) if raw else _occurred(env)
 
 
 # own read models ------------------------------------------------------------------------------
@@ -442,7 +441,7 @@ async def helped(session: AsyncSession, env: Envelope) -> None:
     if row is None:
         await session.execute(insert(H).values(resident_id=rid, first_helped_at=at, **{column: at}))
         return
-    values: dict[str, Any] = {"first_helped_at": min(aware(row.first_helped_at) or at, at)}
+    values: dict[str, Any] = {"first_helped_at": min(as_utc(row.first_helped_at), at) if row.first_helped_at else at}
     if getattr(row, column) is None:
         values[column] = at
     await session.execute(update(H).where(H.c.resident_id == rid).values(**values))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.domain import as_utc
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from volunteering.domain.activities import CHECKED_IN, COMPLETED, HOLDS_A_PLACE, WAITING
 from volunteering.models import activities_t as AR
-from volunteering.models import aware, utc
 from volunteering.models import helped_t as H
 from volunteering.models import ledger_t as L
 from volunteering.models import members_t as M
@@ -28,7 +28,7 @@ def _row(row: Any) -> dict[str, Any]:
     out = dict(row._mapping)
     for key, value in out.items():
         if isinstance(value, datetime):
-            out[key] = aware(value)
+            out[key] = as_utc(value)
     return out
 
 
@@ -146,7 +146,7 @@ async def upcoming(
         .where(
             _in_area(AR.c.community_code, area_code),
             AR.c.status == "open",
-            AR.c.starts_at > utc(now),
+            AR.c.starts_at > as_utc(now),
         )
         .order_by(AR.c.starts_at, AR.c.activity_id)
         .limit(limit)
@@ -279,9 +279,9 @@ async def certificate_records(
         .order_by(P.c.starts_at)
     )
     if since is not None:
-        stmt = stmt.where(P.c.starts_at >= utc(since))
+        stmt = stmt.where(P.c.starts_at >= as_utc(since))
     if until is not None:
-        stmt = stmt.where(P.c.starts_at < utc(until))
+        stmt = stmt.where(P.c.starts_at < as_utc(until))
     return [_row(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -309,9 +309,9 @@ async def figures(
     def period(column: Any) -> list[Any]:
         out = []
         if since is not None:
-            out.append(column >= utc(since))
+            out.append(column >= as_utc(since))
         if until is not None:
-            out.append(column < utc(until))
+            out.append(column < as_utc(until))
         return out
 
     team_count = (

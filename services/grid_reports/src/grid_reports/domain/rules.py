@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from doorstep_shared.domain import InvalidInput
@@ -147,10 +147,3 @@ class Policy:
 def require_choice(value: str, choices: Sequence[str], field: str) -> None:
     if value not in choices:
         raise InvalidInput(f"{value!r} is not one of: {', '.join(choices)}", field=field)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Store and compare every instant in UTC (SQLite returns naive values, read as UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)

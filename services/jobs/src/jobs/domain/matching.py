@@ -14,8 +14,10 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from doorstep_shared.domain import as_utc
 
 from jobs.domain.schedule import Window, covered_fraction, lenient_windows
 
@@ -86,13 +88,8 @@ class JobFacts:
             pay_fen=row["pay_fen"],
             pay_unit=row["pay_unit"],
             partner_id=row.get("partner_id"),
-            valid_through=_aware(row["valid_through"]),
+            valid_through=as_utc(row["valid_through"]),
         )
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the read models store UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
