@@ -61,6 +61,9 @@ class ServiceDefinition:
     on_startup: Sequence[Hook] = ()
     background: Sequence[Hook] = ()
     snapshot_every: int = 0
+    # the store that projections reacting with commands were built with, so that
+    # they and the service's own commands share one (caches, upcasters, snapshots)
+    store: EventStore | None = None
 
     @property
     def migrations_path(self) -> Path:
@@ -76,7 +79,7 @@ class Runtime:
         self.settings = settings
         self.name = definition.name
         self.db = Database(settings.resolved_database_url)
-        self.store = EventStore(
+        self.store = definition.store or EventStore(
             definition.core,
             definition.registry,
             definition.upcasters,

@@ -41,6 +41,7 @@ log = logging.getLogger("jobs")
 
 def build_definition(settings: Settings) -> ServiceDefinition:
     index = MatchIndex()
+    store = EventStore(core, registry)
 
     async def start_index(runtime: Runtime) -> None:
         """Load the match index before the projections start feeding it."""
@@ -70,10 +71,11 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         projections=[
             read_model_projection(index),
             residents_projection(index),
-            reactions_projection(EventStore(core, registry)),
+            reactions_projection(store),
             partner_projection(partner_credentials),
         ],
         own_projection="read_model",
+        store=store,
         published={
             "postings": POSTING_EVENTS,
             "applications": APPLICATION_EVENTS,

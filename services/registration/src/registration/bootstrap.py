@@ -88,6 +88,7 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         registry=registry,
         routers=routers,
         projections=[directory, partners, reactions(store)],
+        store=store,
         own_projection=DIRECTORY,
         published={
             "areas": [AreaCreated],

@@ -36,6 +36,7 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         published={"teams": TEAM_EVENTS, "activities": ACTIVITY_EVENTS, "ledger": LEDGER_EVENTS},
         api_key_resolver=lambda rt: partner_key_resolver(rt.db, partners),
         snapshot_every=SNAPSHOT_EVERY,
+        store=store,
     )
 
 
