@@ -8,11 +8,11 @@ Kafka protocol binding, binary mode), so any Kafka tool can read it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from datetime import datetime
 from typing import Any
 
+import orjson
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
@@ -56,7 +56,8 @@ def event_headers(service: str, event: StoredEvent) -> dict[str, str]:
 
 
 def encode_data(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    # compact UTF-8, as json.dumps(ensure_ascii=False) writes it, at a fraction of the cost
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Envelope:
         if len(parts) < 3 or parts[0] != TYPE_PREFIX:
             raise ValueError(f"not a Doorstep event: ce_type={ce_type!r}")
         value = record.value
-        data = json.loads(value) if value else {}
+        data = orjson.loads(value) if value else {}
         return cls(
             event_id=headers["ce_id"],
             event_type=parts[-1],
