@@ -345,6 +345,9 @@ class ProjectionRunner:
         async with self.db.session() as s:
             return (await s.execute(self._stream_version, params)).scalar() or 0
 
+    async def _reached(self, stream_key: str, version: int) -> bool:
+        return self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version
+
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
         """Wait until this projection has applied `version` of a stream; False on timeout.
 
@@ -352,7 +355,7 @@ class ProjectionRunner:
         wait begins and then every second, or every 10 ms when this process does
         not run the projection itself (a separate projection worker applies it).
         """
-        if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
+        if await self._reached(stream_key, version):
             return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -369,7 +372,7 @@ class ProjectionRunner:
                 done, _ = await asyncio.wait({future}, timeout=min(remaining, poll))
                 if done:
                     return True
-                if self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version:
+                if await self._reached(stream_key, version):
                     return True
         finally:
             waiting = self._waiters.get(stream_key, [])

@@ -7,6 +7,7 @@ nothing half-written.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,13 +93,13 @@ class RegisterResident:
 
 
 _claims = IdClaim.__table__  # type: ignore[attr-defined]
-# one statement claims an ID number or finds it taken (no row returned)
-_CLAIM = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_claims)
-    .on_conflict_do_nothing(index_elements=[_claims.c.id_hash])
-    .returning(_claims.c.id_hash)
-    for dialect in (postgresql, sqlite)
-}
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """One statement claims an ID number or finds it taken (no row returned); built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_claims).on_conflict_do_nothing(index_elements=[_claims.c.id_hash]).returning(_claims.c.id_hash)
 
 
 async def register_resident(
@@ -117,7 +118,7 @@ async def register_resident(
     id_hash = vault.id_hash(ident.value)
     session = uow.session
     resident_id = new_id()
-    claim = _CLAIM[session.get_bind().dialect.name]
+    claim = _claim_statement(session.get_bind().dialect.name)
     if (await session.execute(claim, {"id_hash": id_hash, "resident_id": resident_id})).first() is None:
         raise Conflict("this ID number already has an active registration", field="id_number")
     data_key = await vault.create_key(session, resident_id)
