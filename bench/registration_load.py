@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from doorstep_shared.embedded import free_port, port_open
+
+from bench.http_client import LeanClient
 
 CITY, DISTRICT, STREET, COMMUNITY = "3301", "330102", "330102001", "330102001001"
 GRIDS = [f"{COMMUNITY}{i:03d}" for i in range(1, 6)]
@@ -59,23 +60,7 @@ def start_process(args: list[str], env: dict[str, str], log: Path, port: int) ->
     return proc
 
 
-class Http:
-    """A thin aiohttp client: the load generator must cost far less CPU than the service."""
-
-    def __init__(self, base: str, connections: int = 64) -> None:
-        self.session = aiohttp.ClientSession(
-            base_url=base, connector=aiohttp.TCPConnector(limit=connections), timeout=aiohttp.ClientTimeout(total=60)
-        )
-
-    async def call(
-        self, method: str, path: str, *, json: Any = None, data: Any = None, headers: Any = None, params: Any = None
-    ) -> tuple[int, Any, Any]:
-        async with self.session.request(method, path, json=json, data=data, headers=headers, params=params) as r:
-            body = await r.json(content_type=None)
-            return r.status, body, r.headers
-
-    async def close(self) -> None:
-        await self.session.close()
+Http = LeanClient  # the load generator must cost far less CPU than the service
 
 
 async def open_loop(rate: float, duration: float, make_request: Callable[[int], Any]) -> tuple[list[float], int]:
