@@ -107,7 +107,11 @@ class Runtime:
                 broker_factory=lambda: make_broker(settings, client_suffix="-projection"),
                 service=definition.name,
                 topic_prefix=settings.topic_prefix,
-                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+                fetch_max_wait_ms=(
+                    settings.kafka_fetch_max_wait_ms
+                    if p.name == definition.own_projection
+                    else settings.kafka_background_fetch_max_wait_ms
+                ),
                 max_attempts=settings.projection_max_attempts,
             )
             for p in definition.projections

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     # Kafka answers as soon as data arrives; the embedded broker holds the fetch for
     # the full wait, so a short one keeps read-your-writes quick.
     kafka_fetch_max_wait_ms: int = Field(20, alias="KAFKA_FETCH_MAX_WAIT_MS")
+    # Projections nobody waits on (reactions to other services, secondary views) fetch
+    # less often: each fetch costs CPU in the service and the broker even when idle.
+    kafka_background_fetch_max_wait_ms: int = Field(250, alias="KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS")
     read_wait_timeout: float = Field(2.0, alias="READ_WAIT_TIMEOUT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     run_projections: bool = Field(True, alias="DOORSTEP_RUN_PROJECTIONS")
