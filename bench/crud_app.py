@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from registration.domain.validators import InvalidValue, parse_id_number, parse_mobile
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,10 +40,18 @@ engine = create_async_engine(f"sqlite+aiosqlite:///{os.environ.get('CRUD_DB', 'v
 app = FastAPI()
 
 
+@event.listens_for(engine.sync_engine, "connect")
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """The durability the services run with (WAL, no fsync per commit), so the comparison is fair."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 @app.on_event("startup")
 async def create_schema() -> None:
     async with engine.begin() as conn:
-        await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         await conn.run_sync(SQLModel.metadata.create_all)
 
 

@@ -49,6 +49,32 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU milliseconds per command of each process (service, broker, this load generator).
+
+    The machine's cores are shared by all three: their sum per command bounds the
+    rate any of them can reach, whatever the latencies say.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = {**pids, "load_generator": os.getpid()}
+        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per_command(self, commands: int) -> dict[str, float]:
+        used = {name: cpu_seconds(pid) - self.start[name] for name, pid in self.pids.items()}
+        per = {name: round(seconds * 1000 / max(1, commands), 3) for name, seconds in used.items()}
+        total = sum(per.values())
+        per["total"] = round(total, 3)
+        per["ceiling_per_s_on_all_cores"] = round((os.cpu_count() or 1) * 1000 / total, 1) if total else 0.0
+        return per
+
+
 def start_process(args: list[str], env: dict[str, str], log: Path, port: int) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115
     proc = subprocess.Popen(args, env=env, stdout=out, stderr=out)
@@ -101,7 +127,9 @@ STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", "10"))
 P99_TARGET_MS = 50.0
 
 
-async def capacity(make_request: Callable[[int], Any], first: int) -> dict[str, Any]:
+async def capacity(
+    make_request: Callable[[int], Any], first: int, pids: dict[str, int], visible: list[float] | None = None
+) -> dict[str, Any]:
     """The highest offered rate the service keeps up with at p99 <= 50 ms.
 
     Rates go up in steps of `STEP_SECONDS`. A step can miss the latency target
@@ -112,19 +140,25 @@ async def capacity(make_request: Callable[[int], Any], first: int) -> dict[str, 
     best = 0.0
     for n, rate in enumerate(STEP_RATES):
         offset = first + n * 100_000
+        if visible is not None:
+            visible.clear()
+        meter = CpuMeter(pids)
         t0 = time.perf_counter()
         latencies, errors = await open_loop(rate, STEP_SECONDS, lambda i, o=offset: make_request(o + i))
         achieved = len(latencies) / (time.perf_counter() - t0)
         p99 = percentile(latencies, 0.99) * 1000
-        steps.append(
-            {
-                "offered_per_s": rate,
-                "achieved_per_s": round(achieved, 1),
-                "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-                "p99_ms": round(p99, 2),
-                "errors": errors,
-            }
-        )
+        step: dict[str, Any] = {
+            "offered_per_s": rate,
+            "achieved_per_s": round(achieved, 1),
+            "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+            "p99_ms": round(p99, 2),
+            "errors": errors,
+            "cpu_ms_per_command": meter.per_command(len(latencies) + errors),
+        }
+        if visible is not None:
+            step["visible_p50_ms"] = round(percentile(visible, 0.50) * 1000, 2)
+            step["visible_p99_ms"] = round(percentile(visible, 0.99) * 1000, 2)
+        steps.append(step)
         if errors or achieved < 0.97 * rate:
             break
         if p99 <= P99_TARGET_MS:
@@ -133,7 +167,15 @@ async def capacity(make_request: Callable[[int], Any], first: int) -> dict[str, 
     return {"capacity_at_p99_50ms_per_s": best, "capacity_steps": steps}
 
 
-async def run(results: dict[str, Any], *, kafka_bootstrap: str, workdir: Path, duration: float, rate: float) -> None:
+async def run(
+    results: dict[str, Any],
+    *,
+    kafka_bootstrap: str,
+    workdir: Path,
+    duration: float,
+    rate: float,
+    broker_pid: int | None = None,
+) -> None:
     port = free_port()
     env = dict(
         os.environ,
@@ -196,12 +238,15 @@ async def run(results: dict[str, Any], *, kafka_bootstrap: str, workdir: Path, d
                     stale += 1
             return True
 
-        out.update(await capacity(command, first=1_000_000))
+        pids = {"service": proc.pid} | ({"broker": broker_pid} if broker_pid else {})
+        out.update(await capacity(command, first=1_000_000, pids=pids, visible=visible))
         visible.clear()  # the sustained run's figures only
         stale = 0
+        meter = CpuMeter(pids)
         t0 = time.perf_counter()
         latencies, errors = await open_loop(rate, duration, command)
         elapsed = time.perf_counter() - t0
+        out["cpu_ms_per_command"] = meter.per_command(len(latencies) + errors)
         out.update(
             commands=len(latencies) + errors,
             errors=errors,
@@ -267,10 +312,12 @@ async def crud_baseline(workdir: Path, duration: float, rate: float) -> dict[str
             status, _, _ = await client.call("POST", "/residents", json=body)
             return status == 201
 
-        steps = await capacity(command, first=1_000_000)
+        steps = await capacity(command, first=1_000_000, pids={"service": proc.pid})
+        meter = CpuMeter({"service": proc.pid})
         t0 = time.perf_counter()
         latencies, errors = await open_loop(rate, duration, command)
         elapsed = time.perf_counter() - t0
+        cpu = meter.per_command(len(latencies) + errors)
         await asyncio.sleep(2)
         return {
             **steps,
@@ -278,6 +325,7 @@ async def crud_baseline(workdir: Path, duration: float, rate: float) -> dict[str
             "errors": errors,
             "command_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
             "command_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "cpu_ms_per_command": cpu,
             "rss_at_rest_mb": round(rss_mb(proc.pid), 1),
         }
     finally:

@@ -68,6 +68,7 @@ async def main() -> None:
                 workdir=workdir,
                 duration=duration,
                 rate=rate,
+                broker_pid=kafka.process.pid if kafka.process is not None else None,
             )
         except Exception:
             results["registration"] = {"error": traceback.format_exc()}
