@@ -165,6 +165,9 @@ class Upcasters:
 
         return deco
 
+    def __len__(self) -> int:
+        return len(self._steps)
+
     def upcast(self, event_type: str, version: int, data: dict[str, Any], target: int) -> dict[str, Any]:
         while version < target:
             step = self._steps.get((event_type, version))

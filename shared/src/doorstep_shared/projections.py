@@ -124,9 +124,17 @@ class ProjectionRunner:
         # and the readers waiting for a stream to reach a version
         self._recent: OrderedDict[str, int] = OrderedDict()
         self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        # built once: constructing a statement costs more than running it on SQLite
         t = tables.projection_streams
         self._stream_version = select(t.c.version).where(
             t.c.projection == bindparam("projection"), t.c.stream_id == bindparam("stream_id")
+        )
+        self._versions = select(t.c.stream_id, t.c.version).where(
+            t.c.projection == bindparam("projection"), t.c.stream_id.in_(bindparam("stream_ids", expanding=True))
+        )
+        tr = tables.projection_tracking
+        self._offsets = select(tr.c.topic, tr.c.partition, tr.c.offset).where(
+            tr.c.projection == bindparam("projection"), tr.c.topic.in_(bindparam("topics", expanding=True))
         )
         self.generation = 0
         self.dead_letters = 0
@@ -294,12 +302,8 @@ class ProjectionRunner:
     # checkpoints -------------------------------------------------------------
 
     async def _load_offsets(self, session: AsyncSession, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        t = self.t.projection_tracking
-        rows = await session.execute(
-            select(t.c.topic, t.c.partition, t.c.offset).where(
-                t.c.projection == self.name, t.c.topic.in_({tp[0] for tp in tps})
-            )
-        )
+        params = {"projection": self.name, "topics": sorted({tp[0] for tp in tps})}
+        rows = await session.execute(self._offsets, params)
         return {(r.topic, r.partition): r.offset for r in rows}
 
     async def _save_offsets(self, session: AsyncSession, records: Sequence[Any]) -> None:
@@ -321,15 +325,11 @@ class ProjectionRunner:
     async def _load_versions(self, session: AsyncSession, keys: set[str]) -> dict[str, int]:
         if not keys:
             return {}
-        t = self.t.projection_streams
         out: dict[str, int] = {}
         key_list = list(keys)
         for i in range(0, len(key_list), 500):
-            rows = await session.execute(
-                select(t.c.stream_id, t.c.version).where(
-                    t.c.projection == self.name, t.c.stream_id.in_(key_list[i : i + 500])
-                )
-            )
+            params = {"projection": self.name, "stream_ids": key_list[i : i + 500]}
+            rows = await session.execute(self._versions, params)
             out.update({r.stream_id: r.version for r in rows})
         return out
 

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from doorstep_shared.db import Database
 from doorstep_shared.domain import utcnow
@@ -56,6 +56,12 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._connected = False
         self._checkpoint: int | None = None  # this relay is its checkpoint's only writer
+        table = self.t.relay_checkpoints
+        self._advance = (
+            table.update()
+            .where(table.c.name == bindparam("relay"))
+            .values(position=bindparam("position"), updated_at=bindparam("now"))
+        )
         self.last_error: str | None = None
 
     def notify(self) -> None:
@@ -73,9 +79,7 @@ class OutboxRelay:
     async def _save_checkpoint(self, position: int) -> None:
         table = self.t.relay_checkpoints
         async with self.db.transaction() as s:
-            updated = await s.execute(
-                table.update().where(table.c.name == self.name).values(position=position, updated_at=utcnow())
-            )
+            updated = await s.execute(self._advance, {"relay": self.name, "position": position, "now": utcnow()})
             if updated.rowcount == 0:  # type: ignore[attr-defined]
                 await s.execute(table.insert().values(name=self.name, position=position, updated_at=utcnow()))
 

@@ -9,15 +9,22 @@ writes the final state with one executemany at the end of the batch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.db import upsert
 
 CHUNK = 500  # keys per IN (...): well under every backend's bound-parameter limit
+
+
+@functools.cache
+def _select_by_keys(table: Table, key: str) -> Any:
+    """Built once per table: a batch's prefetch then only binds its keys."""
+    return select(table).where(table.c[key].in_(bindparam("keys", expanding=True)))
 
 
 class RowBuffer:
@@ -33,12 +40,12 @@ class RowBuffer:
     async def prefetch(self, session: AsyncSession, keys: Iterable[Any]) -> None:
         """Load the rows of `keys` not loaded yet, in a few queries."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._rows]
-        column = self.table.c[self.key]
+        stmt = _select_by_keys(self.table, self.key)
         for i in range(0, len(wanted), CHUNK):
             chunk = wanted[i : i + CHUNK]
             for k in chunk:
                 self._rows[k] = None
-            for row in (await session.execute(select(self.table).where(column.in_(chunk)))).mappings():
+            for row in (await session.execute(stmt, {"keys": chunk})).mappings():
                 self._rows[row[self.key]] = dict(row)
 
     async def get(self, session: AsyncSession, key: Any) -> dict[str, Any] | None:

@@ -65,6 +65,22 @@ class ServiceDefinition:
     # they and the service's own commands share one (caches, upcasters, snapshots)
     store: EventStore | None = None
 
+    def __post_init__(self) -> None:
+        """A store passed in must be the one the definition describes, or commands and
+        reactions would read the same streams differently."""
+        store = self.store
+        if store is None:
+            return
+        if store.t is not self.core or store.registry is not self.registry:
+            raise ValueError(f"{self.name}: the event store is built on other tables or another event registry")
+        if store.snapshot_every != self.snapshot_every:
+            raise ValueError(
+                f"{self.name}: the event store snapshots every {store.snapshot_every} events, "
+                f"the definition every {self.snapshot_every}"
+            )
+        if store.upcasters is not self.upcasters and (len(store.upcasters) or len(self.upcasters)):
+            raise ValueError(f"{self.name}: the event store and the definition have different upcasters")
+
     @property
     def migrations_path(self) -> Path:
         return Path(str(importlib.resources.files(self.package) / "migrations"))

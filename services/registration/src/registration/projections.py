@@ -12,7 +12,7 @@ from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
 from doorstep_shared.rowbuffer import CHUNK, RowBuffer
 from doorstep_shared.uow import UnitOfWork
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -52,6 +52,9 @@ RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]
 TAGS = ResidentTag.__table__  # type: ignore[attr-defined]
 SKILLS = ResidentSkill.__table__  # type: ignore[attr-defined]
 ROWS = "registration.resident_rows"
+# built once: a batch only binds the residents it rewrites
+DELETE_TAGS = TAGS.delete().where(TAGS.c.resident_id.in_(bindparam("ids", expanding=True)))
+DELETE_SKILLS = SKILLS.delete().where(SKILLS.c.resident_id.in_(bindparam("ids", expanding=True)))
 
 
 def _rows(session: AsyncSession) -> RowBuffer:
@@ -75,8 +78,8 @@ async def write_residents(session: AsyncSession) -> None:
     ids = [r["id"] for r in rows]
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
-        await session.execute(TAGS.delete().where(TAGS.c.resident_id.in_(chunk)))
-        await session.execute(SKILLS.delete().where(SKILLS.c.resident_id.in_(chunk)))
+        await session.execute(DELETE_TAGS, {"ids": chunk})
+        await session.execute(DELETE_SKILLS, {"ids": chunk})
     tags = [{"resident_id": r["id"], "tag": t} for r in rows for t in sorted(set(r["tags"]))]
     skills = [
         {"resident_id": r["id"], "skill": k} for r in rows for k in sorted(set(r["skills"]) | set(r["verified_skills"]))

@@ -14,14 +14,16 @@ from doorstep_shared.crypto import (
     encrypt_field,
     keyed_hash,
 )
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from registration.models import DataKey
 
 PII_FIELDS = ("name", "id_number", "mobile")
-_NEW_KEY = insert(DataKey.__table__)  # type: ignore[attr-defined]
+_KEYS = DataKey.__table__  # type: ignore[attr-defined]
+_NEW_KEY = insert(_KEYS)
+_WRAPPED_KEY = select(_KEYS.c.wrapped_key).where(_KEYS.c.resident_id == bindparam("resident_id"))
 
 
 class PiiVault:
@@ -45,9 +47,7 @@ class PiiVault:
         return data_key
 
     async def key_for(self, session: AsyncSession, resident_id: str) -> bytes | None:
-        wrapped = (
-            await session.execute(select(col(DataKey.wrapped_key)).where(col(DataKey.resident_id) == resident_id))
-        ).scalar()
+        wrapped = (await session.execute(_WRAPPED_KEY, {"resident_id": resident_id})).scalar()
         return self.keyring.unwrap(wrapped) if wrapped else None
 
     async def keys_for(self, session: AsyncSession, resident_ids: list[str]) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from doorstep_shared.auth import Principal, Role
 from doorstep_shared.domain import NotFound
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,8 +21,12 @@ from registration.models import (
 )
 from registration.security import PiiVault
 
+RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]
+# the read of one resident (the busiest query) is built once and returns plain rows
+_ONE_RESIDENT = select(RESIDENTS).where(RESIDENTS.c.id == bindparam("resident_id"))
 
-def sees_unmasked(viewer: Principal, row: ResidentRow) -> bool:
+
+def sees_unmasked(viewer: Principal, row: Any) -> bool:
     """Full ID number and phone: the resident's own grid worker and community staff only."""
     if viewer.role == Role.GRID_WORKER:
         return viewer.can_act_in(row.grid_code)
@@ -31,7 +35,8 @@ def sees_unmasked(viewer: Principal, row: ResidentRow) -> bool:
     return False
 
 
-def resident_public(row: ResidentRow, key: bytes | None, viewer: Principal) -> dict[str, Any]:
+def resident_public(row: Any, key: bytes | None, viewer: Principal) -> dict[str, Any]:
+    """A resident row (ORM object or plain row) as the API shows it to `viewer`."""
     name = PiiVault.open(key, row.id, "name", row.name_enc)
     id_number = PiiVault.open(key, row.id, "id_number", row.id_number_enc)
     mobile = PiiVault.open(key, row.id, "mobile", row.mobile_enc)
@@ -66,7 +71,7 @@ def resident_public(row: ResidentRow, key: bytes | None, viewer: Principal) -> d
 
 
 async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str, viewer: Principal) -> dict[str, Any]:
-    row = (await session.execute(select(ResidentRow).where(col(ResidentRow.id) == resident_id))).scalar_one_or_none()
+    row = (await session.execute(_ONE_RESIDENT, {"resident_id": resident_id})).first()
     if row is None:
         raise NotFound(f"resident {resident_id} not found", field="resident_id")
     viewer.require_area(row.grid_code, field="resident_id")
