@@ -88,6 +88,9 @@ class ResidentRow(Base, table=True):
     updated_at: datetime = _ts()
 
 
+RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]  # the Core table, for statements built once
+
+
 class ResidentTag(Base, table=True):
     __tablename__ = "resident_tags"
     resident_id: str = Field(primary_key=True, max_length=36)

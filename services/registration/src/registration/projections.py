@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from registration import handlers
 from registration.models import (
+    RESIDENTS,
     AreaRow,
     PartnerRow,
     ResidentRow,
@@ -48,7 +49,6 @@ async def area_created(session: AsyncSession, env: Envelope) -> None:
     await upsert(session, AreaRow, [row], ["code"])
 
 
-RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]
 TAGS = ResidentTag.__table__  # type: ignore[attr-defined]
 SKILLS = ResidentSkill.__table__  # type: ignore[attr-defined]
 ROWS = "registration.resident_rows"

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from registration.domain.validators import mask_id_number, mask_mobile
 from registration.models import (
+    RESIDENTS,
     AreaRow,
     PartnerRow,
     ResidentRow,
@@ -21,7 +22,6 @@ from registration.models import (
 )
 from registration.security import PiiVault
 
-RESIDENTS = ResidentRow.__table__  # type: ignore[attr-defined]
 # the read of one resident (the busiest query) is built once and returns plain rows
 _ONE_RESIDENT = select(RESIDENTS).where(RESIDENTS.c.id == bindparam("resident_id"))
 
