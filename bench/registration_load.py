@@ -1,6 +1,7 @@
 """Registration under load on the embedded stack, and the same workload as plain CRUD.
 
-The service runs as its own uvicorn process (as `make run` starts it); the load
+The service runs as `make run` starts it, an API process and a worker process
+(relay, projections) on one SQLite file; the load
 is open-loop at a fixed rate so queueing shows up in the latencies instead of
 being hidden by a slower client.
 """
@@ -56,7 +57,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU milliseconds per command of each process (service, broker, this load generator).
+    """CPU milliseconds per command of each process (API, worker, broker, this load generator).
 
     The machine's cores are shared by all three: their sum per command bounds the
     rate any of them can reach, whatever the latencies say.
@@ -179,20 +180,24 @@ async def run(
     rate: float,
     broker_pid: int | None = None,
 ) -> None:
-    port = free_port()
+    port, worker_port = free_port(), free_port()
     env = dict(
         os.environ,
         KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
         DOORSTEP_VAR_DIR=str(workdir / "registration"),
         DOORSTEP_ADMIN_PASSWORD=PASSWORD,
         REGISTRATION_PORT=str(port),
+        DOORSTEP_WORKER_PORT=str(worker_port),
         LOG_LEVEL="WARNING",
-        RELAY_POLL_INTERVAL="0.05",
     )
     env.pop("DATABASE_URL", None)
-    proc = start_process(
-        [sys.executable, "-m", "doorstep_shared.cli", "serve", "registration"], env, workdir / "registration.log", port
-    )
+    serve = [sys.executable, "-m", "doorstep_shared.cli", "serve", "registration", "--role"]
+    worker = start_process([*serve, "worker"], env, workdir / "registration-worker.log", worker_port)
+    try:
+        proc = start_process([*serve, "api"], env, workdir / "registration-api.log", port)
+    except BaseException:
+        worker.terminate()
+        raise
     out: dict[str, Any] = {"rate_target_per_s": rate, "duration_s": duration, "database": "sqlite"}
     client = LeanClient(f"http://127.0.0.1:{port}")  # costs far less CPU than the service it drives
     try:
@@ -252,7 +257,7 @@ async def run(
         async def settle() -> None:
             await asyncio.gather(*reads, return_exceptions=True)
 
-        pids = {"service": proc.pid} | ({"broker": broker_pid} if broker_pid else {})
+        pids = {"api": proc.pid, "worker": worker.pid} | ({"broker": broker_pid} if broker_pid else {})
         out.update(await capacity(command, first=1_000_000, pids=pids, visible=visible, settle=settle))
         visible.clear()  # the sustained run's figures only
         stale = 0
@@ -274,11 +279,13 @@ async def run(
             visible_stale=stale,
         )
         await asyncio.sleep(5)
-        out["rss_registration_at_rest_mb"] = round(rss_mb(proc.pid), 1)
+        out["rss_registration_api_at_rest_mb"] = round(rss_mb(proc.pid), 1)
+        out["rss_registration_worker_at_rest_mb"] = round(rss_mb(worker.pid), 1)
     finally:
         await client.close()
-        proc.terminate()
-        proc.wait(10)
+        for p in (proc, worker):
+            p.terminate()
+            p.wait(10)
 
     # rebuild the (now stopped) service's directory read model from its topics
     from doorstep_shared.rebuild import rebuild_offline

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from doorstep_shared.cli import SERVICES
+from doorstep_shared.cli import SERVICES, WORKER_PORT_OFFSET, splits
 from doorstep_shared.embedded import free_port, port_open
 
+WORKERS = [name for name in SERVICES if splits(name)]
+PORTS = [*SERVICES.values(), *(SERVICES[name] + WORKER_PORT_OFFSET for name in WORKERS)]
 
-@pytest.mark.skipif(any(port_open("127.0.0.1", p) for p in SERVICES.values()), reason="service ports are taken")
+
+@pytest.mark.skipif(any(port_open("127.0.0.1", p) for p in PORTS), reason="service ports are taken")
 def test_doorstep_run_starts_every_service_and_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env.update(DOORSTEP_VAR_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING")
@@ -54,6 +57,13 @@ def test_doorstep_run_starts_every_service_and_stops_cleanly(tmp_path: Path) -> 
         )
         assert token.status_code == 200
         assert "doorstep_http_request_seconds" in httpx.get("http://127.0.0.1:8001/metrics", timeout=5).text
+        # services that split run a worker beside their API; its relay's figures are in its metrics
+        for name in WORKERS:
+            worker = SERVICES[name] + WORKER_PORT_OFFSET
+            assert f"(worker :{worker};" in output
+            assert httpx.get(f"http://127.0.0.1:{worker}/ready", timeout=5).status_code == 200
+        metrics = httpx.get(f"http://127.0.0.1:{8001 + WORKER_PORT_OFFSET}/metrics", timeout=5).text
+        assert "doorstep_relay_lag_events" in metrics
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -62,4 +72,4 @@ def test_doorstep_run_starts_every_service_and_stops_cleanly(tmp_path: Path) -> 
             proc.kill()
             raise
     assert proc.returncode == 0
-    assert not any(port_open("127.0.0.1", p) for p in SERVICES.values())
+    assert not any(port_open("127.0.0.1", p) for p in PORTS)

@@ -48,3 +48,34 @@ def test_a_store_without_the_definitions_upcasters_is_refused(tmp_path: Path) ->
         dataclasses.replace(definition, upcasters=upcasters)
     matching = EventStore(definition.core, definition.registry, upcasters, snapshot_every=definition.snapshot_every)
     assert dataclasses.replace(definition, upcasters=upcasters, store=matching).store is matching
+
+
+def test_process_roles_decide_port_relay_polling_and_worker_tasks() -> None:
+    from registration.settings import Settings
+
+    whole = Settings(REGISTRATION_PORT=8001)
+    api = Settings(REGISTRATION_PORT=8001, DOORSTEP_ROLE="api")
+    worker = Settings(REGISTRATION_PORT=8001, DOORSTEP_ROLE="worker")
+    assert (whole.listen_port, api.listen_port, worker.listen_port) == (8001, 8001, 8101)
+    assert Settings(DOORSTEP_ROLE="worker", DOORSTEP_WORKER_PORT=9101).listen_port == 9101
+    assert (whole.runs_worker_tasks, api.runs_worker_tasks, worker.runs_worker_tasks) == (True, False, True)
+    # no commit in a worker's own process wakes its relay: it polls more often
+    assert worker.relay_interval < whole.relay_interval
+    assert Settings(DOORSTEP_ROLE="worker", RELAY_POLL_INTERVAL=0.5).relay_interval == 0.5
+    with pytest.raises(ValueError, match="DOORSTEP_ROLE"):
+        Settings(DOORSTEP_ROLE="reader")
+
+
+@pytest.mark.parametrize("role", ["api", "worker"])
+def test_a_service_whose_queries_read_projection_memory_refuses_to_split(role: str, tmp_path: Path) -> None:
+    module = importlib.import_module("jobs.bootstrap")
+    settings = module.Settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/jobs.db",
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
+        DOORSTEP_ROLE=role,
+    )
+    with pytest.raises(ValueError, match="one process"):
+        Runtime(module.build_definition(settings), settings)
+    from doorstep_shared.cli import splits
+
+    assert not splits("jobs") and splits("registration")

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from doorstep_shared.embedded import port_open
+
 SERVICES: dict[str, int] = {
     "registration": 8001,
     "jobs": 8002,
@@ -21,10 +23,29 @@ SERVICES: dict[str, int] = {
 }
 
 
+WORKER_PORT_OFFSET = 100  # a service's worker answers /health, /ready, /metrics here
+
+
+def wait_for_port(label: str, proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open("127.0.0.1", port):
+        if proc.poll() is not None:
+            raise SystemExit(f"{label} exited; see {log}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{label} did not start; see {log}")
+        time.sleep(0.1)
+
+
 def load_service(name: str) -> Any:
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; one of: {', '.join(SERVICES)}")
     return importlib.import_module(f"{name}.bootstrap")
+
+
+def splits(name: str) -> bool:
+    """Whether a service can run as an API process and a worker process."""
+    module = load_service(name)
+    return bool(module.build_definition(module.Settings()).splits_into_api_and_worker)
 
 
 def available_services() -> list[str]:
@@ -41,11 +62,13 @@ def available_services() -> list[str]:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.role:
+        os.environ["DOORSTEP_ROLE"] = args.role
     module = load_service(args.service)
     settings = module.Settings()
     app = module.create_app(settings)
     app.state.runtime.freeze_gc = True
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(app, host=settings.host, port=settings.listen_port, log_config=None, access_log=False)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -96,7 +119,7 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> None:
     """Start the embedded broker and every service; Ctrl-C stops them all."""
     from doorstep_shared.auth import generate_keypair
-    from doorstep_shared.embedded import EmbeddedKafka, port_open
+    from doorstep_shared.embedded import EmbeddedKafka
 
     var = Path(os.environ.get("DOORSTEP_VAR_DIR", "var")).resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
@@ -128,27 +151,40 @@ def cmd_run(args: argparse.Namespace) -> None:
         if broker:
             broker.stop()
 
-    try:
+    # a service runs as a worker (migrations, relay, projections, timers) and an API
+    # process; one whose queries read its projections' memory runs as one process
+    roles = {name: ("worker", "api") if splits(name) else ("all",) for name in services}
+
+    def start(phase: int) -> None:
+        started = []
         for name in services:
-            log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115
+            if phase >= len(roles[name]):
+                continue
+            role = roles[name][phase]
+            log = var / "logs" / f"{name}-{role}.log"
             proc = subprocess.Popen(
-                [sys.executable, "-m", "doorstep_shared.cli", "serve", name],
+                [sys.executable, "-m", "doorstep_shared.cli", "serve", name, "--role", role],
                 env=env,
-                stdout=log,
-                stderr=log,
+                stdout=open(log, "ab"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
             )
-            procs.append((name, proc))
+            procs.append((f"{name} {role}", proc))
+            started.append((name, role, proc, log))
+        for name, role, proc, log in started:
+            port = SERVICES[name] + (WORKER_PORT_OFFSET if role == "worker" else 0)
+            wait_for_port(f"{name} {role}", proc, port, log)
+
+    def terminated(*_: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM (a process manager, `timeout`) stops everything like Ctrl-C
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        start(0)  # workers first: they apply the migrations
+        start(1)
         for name in services:
             port = SERVICES[name]
-            deadline = time.monotonic() + 60
-            while not port_open("127.0.0.1", port):
-                proc = dict(procs)[name]
-                if proc.poll() is not None:
-                    raise SystemExit(f"{name} exited; see {var / 'logs' / (name + '.log')}")
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{name} did not start; see {var / 'logs' / (name + '.log')}")
-                time.sleep(0.1)
-            print(f"{name:<12} http://127.0.0.1:{port}/docs  (logs: var/logs/{name}.log)")
+            worker = f"worker :{port + WORKER_PORT_OFFSET}; " if len(roles[name]) > 1 else ""
+            print(f"{name:<12} http://127.0.0.1:{port}/docs  ({worker}logs: var/logs/{name}-*.log)")
         admin_note = var / "admin-password.txt"
         if admin_note.exists():
             print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
@@ -174,6 +210,12 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("serve", help="serve one service (HTTP API, relay, projections)")
     p.add_argument("service")
+    p.add_argument(
+        "--role",
+        choices=["all", "api", "worker"],
+        default=None,
+        help="all (default, or DOORSTEP_ROLE): one process; api: HTTP only; worker: relay, projections, timers",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply a service's schema migrations")

@@ -124,6 +124,8 @@ class ProjectionRunner:
         # and the readers waiting for a stream to reach a version
         self._recent: OrderedDict[str, int] = OrderedDict()
         self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self.remote_poll_interval = 0.01
         # built once: constructing a statement costs more than running it on SQLite
         t = tables.projection_streams
         self._stream_version = select(t.c.version).where(
@@ -186,6 +188,11 @@ class ProjectionRunner:
             await self.broker.stop()
             self.broker = None
             self._subscriber = None
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
 
     # consuming ---------------------------------------------------------------
 
@@ -252,10 +259,10 @@ class ProjectionRunner:
         self._recent.move_to_end(stream_key)
         if len(self._recent) > remember:
             self._recent.popitem(last=False)
-        waiting = self._waiters.get(stream_key)
-        if not waiting:
-            return
-        for wanted, future in waiting:
+        self._wake(stream_key, version)
+
+    def _wake(self, stream_key: str, version: int) -> None:
+        for wanted, future in self._waiters.get(stream_key, ()):
             if wanted <= version and not future.done():
                 future.set_result(None)
 
@@ -351,35 +358,44 @@ class ProjectionRunner:
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
         """Wait until this projection has applied `version` of a stream; False on timeout.
 
-        A runner wakes its waiters as it commits; the database is consulted when a
-        wait begins and then every second, or every 10 ms when this process does
-        not run the projection itself (a separate projection worker applies it).
+        A runner wakes its waiters as it commits. When another process applies the
+        projection (a projection worker), one task per runner polls the database
+        for every waiting stream at once, every 10 ms while anyone waits; here it
+        polls once a second, in case another replica applied the event.
         """
         if await self._reached(stream_key, version):
             return True
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         future: asyncio.Future[None] = loop.create_future()
         entry = (version, future)
         self._waiters.setdefault(stream_key, []).append(entry)
+        if self._poller is None or self._poller.done():
+            self._poller = loop.create_task(self._poll_waiters(), name=f"projection-{self.name}-waiters")
         try:
-            while True:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return False
-                # woken by this process's runner; a runner in another process is polled for
-                poll = 1.0 if self.broker is not None else 0.01
-                done, _ = await asyncio.wait({future}, timeout=min(remaining, poll))
-                if done:
-                    return True
-                if await self._reached(stream_key, version):
-                    return True
+            done, _ = await asyncio.wait({future}, timeout=timeout)
+            return bool(done)
         finally:
             waiting = self._waiters.get(stream_key, [])
             if entry in waiting:
                 waiting.remove(entry)
             if not waiting:
                 self._waiters.pop(stream_key, None)
+
+    async def _poll_waiters(self) -> None:
+        """Wake readers from the versions in the database, one query for all of them."""
+        while self._waiters:
+            await asyncio.sleep(1.0 if self.broker is not None else self.remote_poll_interval)
+            keys = set(self._waiters)
+            if not keys:
+                return
+            try:
+                async with self.db.session() as s:
+                    versions = await self._load_versions(s, keys)
+            except Exception:  # the database is briefly unavailable: readers time out instead
+                log.warning("projection %s: polling applied versions failed", self.name, exc_info=True)
+                continue
+            for key, version in versions.items():
+                self._wake(key, version)
 
     def _update_lag(self, msg: KafkaMessage, records: Sequence[Any]) -> None:
         consumer: Any = getattr(msg, "consumer", None)

@@ -35,7 +35,7 @@ from doorstep_shared.observability import configure_logging, install_observabili
 from doorstep_shared.problems import install_problem_handlers
 from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.relay import OutboxRelay
-from doorstep_shared.settings import ServiceSettings
+from doorstep_shared.settings import ProcessRole, ServiceSettings
 from doorstep_shared.uow import Handler, execute, fingerprint
 
 log = logging.getLogger("doorstep.runtime")
@@ -64,6 +64,9 @@ class ServiceDefinition:
     # the store that projections reacting with commands were built with, so that
     # they and the service's own commands share one (caches, upcasters, snapshots)
     store: EventStore | None = None
+    # False when query APIs read state that projections keep in process memory (an
+    # index, not a table): then API and projections must share one process
+    splits_into_api_and_worker: bool = True
 
     def __post_init__(self) -> None:
         """A store passed in must be the one the definition describes, or commands and
@@ -90,6 +93,11 @@ class Runtime:
     """Everything a running service holds; reachable as `request.app.state.runtime`."""
 
     def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        if settings.role != ProcessRole.ALL and not definition.splits_into_api_and_worker:
+            raise ValueError(
+                f"{definition.name}: its queries read what its projections keep in memory; "
+                f"run it as one process (DOORSTEP_ROLE=all), not as {settings.role.value}"
+            )
         self.definition = definition
         self.freeze_gc = False  # set by a process that runs only this service (`doorstep serve`)
         self.settings = settings
@@ -108,7 +116,7 @@ class Runtime:
             service=definition.name,
             topic_prefix=settings.topic_prefix,
             batch_size=settings.relay_batch_size,
-            poll_interval=settings.relay_poll_interval,
+            poll_interval=settings.relay_interval,
             topics=TopicEnsurer(
                 settings.kafka_bootstrap_servers,
                 settings.kafka_topic_partitions,
@@ -148,13 +156,12 @@ class Runtime:
             self.api_key_resolver = self.definition.api_key_resolver(self)
         for hook in self.definition.on_startup:
             await hook(self)
-        if self.settings.run_relay:
+        if self.settings.runs_worker_tasks:
             self._spawn(self.relay.run(), "relay")
-        if self.settings.run_projections:
             for name in self.runners:
                 self._spawn(self._start_runner(name), f"projection-{name}")
-        for hook in self.definition.background:
-            self._spawn(hook(self), getattr(hook, "__name__", "background"))
+            for hook in self.definition.background:
+                self._spawn(hook(self), getattr(hook, "__name__", "background"))
         if self.freeze_gc:
             # what startup made (modules, routes, compiled statements) lives as long as the
             # process; frozen, a full collection no longer walks it: ~10 ms pauses, not ~100 ms
@@ -208,16 +215,19 @@ class Runtime:
         """Wait until every projection has joined its consumer group (start-up, tests)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not all(r.consuming for r in self.runners.values()):
+        runners = self.runners.values() if self.settings.runs_worker_tasks else ()
+        while not all(r.consuming for r in runners):
             if loop.time() > deadline:
                 return False
             await asyncio.sleep(0.05)
         return True
 
     async def broker_status(self) -> str:
-        if self.settings.run_relay and self.relay.last_error:
+        if not self.settings.runs_worker_tasks:
+            return "ok"  # an API process does not talk to the broker
+        if self.relay.last_error:
             return f"relay: {self.relay.last_error}"
-        missing = set(self.runners) - self._runners_started if self.settings.run_projections else set()
+        missing = set(self.runners) - self._runners_started
         if missing:
             return f"projections not connected: {', '.join(sorted(missing))}"
         return "ok"

@@ -22,6 +22,20 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class ProcessRole(StrEnum):
+    """What one process of a service runs.
+
+    `all` is the whole service in one process. `api` serves HTTP and commands only;
+    `worker` runs the outbox relay, the projections and the timers (and answers
+    /health, /ready and /metrics on its own port). An API process and a worker
+    use two cores where one process would queue everything on one.
+    """
+
+    ALL = "all"
+    API = "api"
+    WORKER = "worker"
+
+
 class ServiceSettings(BaseSettings):
     """Configuration of one service process; subclasses name the service and its port."""
 
@@ -45,7 +59,9 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field("doorstep", alias="JWT_AUDIENCE")
 
     relay_batch_size: int = Field(500, alias="RELAY_BATCH_SIZE")
-    relay_poll_interval: float = Field(0.2, alias="RELAY_POLL_INTERVAL")
+    # A commit in the relay's own process wakes it at once; a relay in a worker
+    # process learns of new events only by polling, so it polls more often.
+    relay_poll_interval: float | None = Field(None, alias="RELAY_POLL_INTERVAL", gt=0)
     projection_max_attempts: int = Field(3, alias="PROJECTION_MAX_ATTEMPTS")
     # How long a projection's fetch may wait at the broker for new records. Apache
     # Kafka answers as soon as data arrives; the embedded broker holds the fetch for
@@ -56,8 +72,26 @@ class ServiceSettings(BaseSettings):
     kafka_background_fetch_max_wait_ms: int = Field(250, alias="KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS")
     read_wait_timeout: float = Field(2.0, alias="READ_WAIT_TIMEOUT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
-    run_projections: bool = Field(True, alias="DOORSTEP_RUN_PROJECTIONS")
-    run_relay: bool = Field(True, alias="DOORSTEP_RUN_RELAY")
+    role: ProcessRole = Field(ProcessRole.ALL, alias="DOORSTEP_ROLE")
+    worker_port: int | None = Field(None, alias="DOORSTEP_WORKER_PORT")
+
+    @property
+    def runs_worker_tasks(self) -> bool:
+        """Relay, projections and timers run here (not in an API-only process)."""
+        return self.role != ProcessRole.API
+
+    @property
+    def listen_port(self) -> int:
+        """The API's port; a worker answers on its own (default: the API's + 100)."""
+        if self.role == ProcessRole.WORKER:
+            return self.worker_port or self.port + 100
+        return self.port
+
+    @property
+    def relay_interval(self) -> float:
+        if self.relay_poll_interval is not None:
+            return self.relay_poll_interval
+        return 0.02 if self.role == ProcessRole.WORKER else 0.2
 
     @property
     def is_production(self) -> bool:

@@ -88,6 +88,7 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         api_key_resolver=lambda rt: partner_key_resolver(rt.db, partner_credentials),
         on_startup=[start_index],
         background=[expiry_sweep],
+        splits_into_api_and_worker=False,  # matching reads the index the projections keep in memory
     )
 
 
