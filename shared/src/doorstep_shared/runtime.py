@@ -27,7 +27,7 @@ from sqlalchemy import MetaData
 
 from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
 from doorstep_shared.db import Database
-from doorstep_shared.domain import Event, EventRegistry, NotFound
+from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
@@ -365,6 +365,7 @@ def admin_router() -> APIRouter:
                     "topics": runner.topics,
                     "generation": runner.generation,
                     "group_id": runner.group_id(),
+                    "runs_in_this_process": runtime.settings.runs_worker_tasks,
                     "consuming": runner.consuming,
                     "dead_letters": runner.dead_letters,
                     "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
@@ -378,6 +379,13 @@ def admin_router() -> APIRouter:
         runner = runtime.runners.get(name)
         if runner is None:
             raise NotFound(f"no projection {name}", field="name")
+        if not runtime.settings.runs_worker_tasks:
+            # a consumer started here would race the worker's, which keeps applying
+            raise Conflict(
+                f"projection {name} runs in the service's worker process "
+                f"(port {runtime.settings.worker_port or runtime.settings.port + 100}); rebuild it there",
+                field="name",
+            )
         await runner.rebuild()
         return {"name": name, "generation": runner.generation, "group_id": runner.group_id()}
 
@@ -407,6 +415,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> Fast
     install_observability(app, definition.name)
     for router in definition.routers:
         app.include_router(router)
+    app.include_router(admin_router())
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics")
     async def asyncapi_doc() -> dict[str, Any]:

@@ -56,6 +56,19 @@ async def test_an_api_process_answers_reads_once_a_separate_worker_has_applied_t
         # the worker process answers operations endpoints on its own
         assert (await worker.get("/ready")).json()["checks"] == {"database": "ok", "broker": "ok"}
 
+        # a rebuild belongs to the process that runs the projection
+        assert (await api.get("/admin/projections", headers=gw)).status_code == 403  # city admins only
+        r = await api.get("/admin/projections", headers=admin)
+        assert r.status_code == 200, r.text
+        status = {p["name"]: p for p in r.json()}
+        assert status["directory"]["runs_in_this_process"] is False
+        r = await api.post("/admin/projections/directory/rebuild", headers=admin)
+        assert r.status_code == 409 and "worker" in r.json()["detail"], r.text
+        r = await worker.post("/admin/projections/directory/rebuild", headers=admin)
+        assert r.status_code == 202, r.text
+        r = await api.get(f"/residents/{rid}", params={"after": later}, headers=gw)
+        assert r.headers["X-Consistency"] == "current" and r.json()["skills"] == ["embroidery"]
+
     consumer = AIOKafkaConsumer(
         f"{topic_prefix}registration.residents",
         bootstrap_servers=kafka_bootstrap,
