@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from doorstep_shared.cli import SERVICES, WORKER_PORT_OFFSET, splits
+from doorstep_shared.cli import SERVICES, splits
 from doorstep_shared.embedded import free_port, port_open
+from doorstep_shared.settings import WORKER_PORT_OFFSET
 
 WORKERS = [name for name in SERVICES if splits(name)]
 PORTS = [*SERVICES.values(), *(SERVICES[name] + WORKER_PORT_OFFSET for name in WORKERS)]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from doorstep_shared.embedded import port_open
+from doorstep_shared.settings import WORKER_PORT_OFFSET
 
 SERVICES: dict[str, int] = {
     "registration": 8001,
@@ -21,9 +22,6 @@ SERVICES: dict[str, int] = {
     "grid_reports": 8003,
     "volunteering": 8004,
 }
-
-
-WORKER_PORT_OFFSET = 100  # a service's worker answers /health, /ready, /metrics here
 
 
 def wait_for_port(label: str, proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60) -> None:

@@ -383,7 +383,7 @@ def admin_router() -> APIRouter:
             # a consumer started here would race the worker's, which keeps applying
             raise Conflict(
                 f"projection {name} runs in the service's worker process "
-                f"(port {runtime.settings.worker_port or runtime.settings.port + 100}); rebuild it there",
+                f"(port {runtime.settings.worker_listen_port}); rebuild it there",
                 field="name",
             )
         await runner.rebuild()

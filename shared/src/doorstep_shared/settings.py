@@ -36,6 +36,9 @@ class ProcessRole(StrEnum):
     WORKER = "worker"
 
 
+WORKER_PORT_OFFSET = 100  # a worker answers /health, /ready, /metrics on its API's port + this
+
+
 class ServiceSettings(BaseSettings):
     """Configuration of one service process; subclasses name the service and its port."""
 
@@ -84,11 +87,13 @@ class ServiceSettings(BaseSettings):
         return self.role != ProcessRole.API
 
     @property
+    def worker_listen_port(self) -> int:
+        """Where this service's worker answers (default: the API's port + 100)."""
+        return self.worker_port or self.port + WORKER_PORT_OFFSET
+
+    @property
     def listen_port(self) -> int:
-        """The API's port; a worker answers on its own (default: the API's + 100)."""
-        if self.role == ProcessRole.WORKER:
-            return self.worker_port or self.port + 100
-        return self.port
+        return self.worker_listen_port if self.role == ProcessRole.WORKER else self.port
 
     @property
     def relay_interval(self) -> float:
