@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from registration.domain.validators import InvalidValue, parse_id_number, parse_mobile
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,8 +52,12 @@ def _pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @app.on_event("startup")
 async def create_schema() -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+    except OperationalError:  # another of the server's processes was creating it at the same moment
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
 
 
 @app.post("/residents", status_code=201)

@@ -81,10 +81,20 @@ class LeanClient:
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
 
+    async def open_connections(self, n: int) -> None:
+        """Open `n` connections up front; requests then take them in turn, as many clients would.
+
+        Several API processes share a port: each connection goes to one of them, so
+        a load sent down a few connections would reach only a few processes.
+        """
+        opened = [await self._acquire() for _ in range(min(n, self.limit) - self._open)]
+        for conn in opened:
+            self._release(conn, reusable=True)
+
     async def _acquire(self) -> _Connection:
         while True:
             while self._idle:
-                conn = self._idle.pop()
+                conn = self._idle.popleft()  # the longest idle first: every open connection gets used
                 if not conn.closed:
                     return conn
                 self._open -= 1

@@ -50,6 +50,24 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (libraries) split among the processes sharing them."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (a supervisor and its API processes)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            out.extend(process_tree(int(child)))
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -57,18 +75,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU milliseconds per command of each process (API, worker, broker, this load generator).
+    """CPU milliseconds per command of each part (API processes, worker, broker, this load generator).
 
-    The machine's cores are shared by all three: their sum per command bounds the
-    rate any of them can reach, whatever the latencies say.
+    The machine's cores are shared by all of them: their sum per command bounds the
+    rate any of them can reach, whatever the latencies say. A part is a process
+    with its descendants.
     """
 
     def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = {**pids, "load_generator": os.getpid()}
-        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.trees = {name: process_tree(pid) for name, pid in pids.items()}
+        self.trees["load_generator"] = [os.getpid()]  # its own tree holds every process it started
+        self.start = {name: self._used(name) for name in self.trees}
+
+    def _used(self, name: str) -> float:
+        return sum(cpu_seconds(pid) for pid in self.trees[name])
 
     def per_command(self, commands: int) -> dict[str, float]:
-        used = {name: cpu_seconds(pid) - self.start[name] for name, pid in self.pids.items()}
+        used = {name: self._used(name) - self.start[name] for name in self.trees}
         per = {name: round(seconds * 1000 / max(1, commands), 3) for name, seconds in used.items()}
         total = sum(per.values())
         per["total"] = round(total, 3)
@@ -118,6 +141,32 @@ async def open_loop(rate: float, duration: float, make_request: Callable[[int], 
         tasks.append(asyncio.create_task(one(i, scheduled)))
     await asyncio.gather(*tasks)
     return latencies, errors
+
+
+CONNECTIONS = 32  # the load generator's keep-alive connections, opened before the load starts
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))  # DOORSTEP_API_PROCESSES of the API
+CRUD_WORKERS = ("--workers", str(API_PROCESSES))  # the baseline has as many HTTP processes as the API
+
+
+def memory(api_pid: int, worker_pid: int) -> dict[str, Any]:
+    """RSS and PSS of each of the service's processes at rest, and the service's total PSS.
+
+    RSS counts the libraries each process maps in full; PSS splits those shared
+    pages among the processes, so the PSS figures add up to what the service holds.
+    """
+    processes = {"worker": worker_pid, "api_supervisor": api_pid}
+    served = 0
+    for pid in process_tree(api_pid)[1:]:
+        if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            processes["api_resource_tracker"] = pid  # multiprocessing's helper beside the supervisor
+        else:
+            served += 1
+            processes[f"api_{served}"] = pid
+    out: dict[str, Any] = {
+        name: {"rss": round(rss_mb(pid), 1), "pss": round(pss_mb(pid), 1)} for name, pid in processes.items()
+    }
+    out["service_total_pss"] = round(sum(v["pss"] for v in out.values()), 1)
+    return out
 
 
 STEP_RATES = (100.0, 200.0, 250.0, 300.0, 350.0, 400.0, 450.0, 500.0)
@@ -194,15 +243,22 @@ async def run(
     serve = [sys.executable, "-m", "doorstep_shared.cli", "serve", "registration", "--role"]
     worker = start_process([*serve, "worker"], env, workdir / "registration-worker.log", worker_port)
     try:
-        proc = start_process([*serve, "api"], env, workdir / "registration-api.log", port)
+        api = [*serve, "api", "--processes", str(API_PROCESSES)]
+        proc = start_process(api, env, workdir / "registration-api.log", port)
     except BaseException:
         worker.terminate()
         raise
-    out: dict[str, Any] = {"rate_target_per_s": rate, "duration_s": duration, "database": "sqlite"}
+    out: dict[str, Any] = {
+        "rate_target_per_s": rate,
+        "duration_s": duration,
+        "database": "sqlite",
+        "api_processes": API_PROCESSES,
+    }
     client = LeanClient(f"http://127.0.0.1:{port}")  # costs far less CPU than the service it drives
     try:
         _, tok, _ = await client.call("POST", "/auth/token", data={"username": "admin", "password": PASSWORD})
         h = {"Authorization": f"Bearer {tok['access_token']}"}
+        await client.open_connections(CONNECTIONS)
         tree = [(CITY, "city", None), (DISTRICT, "district", CITY), (STREET, "street", DISTRICT)]
         tree += [(COMMUNITY, "community", STREET)] + [(g, "grid", COMMUNITY) for g in GRIDS]
         for code, level, parent in tree:
@@ -279,8 +335,7 @@ async def run(
             visible_stale=stale,
         )
         await asyncio.sleep(5)
-        out["rss_registration_api_at_rest_mb"] = round(rss_mb(proc.pid), 1)
-        out["rss_registration_worker_at_rest_mb"] = round(rss_mb(worker.pid), 1)
+        out["memory_at_rest_mb"] = memory(proc.pid, worker.pid)
     finally:
         await client.close()
         for p in (proc, worker):
@@ -309,17 +364,22 @@ async def run(
 
 
 async def crud_baseline(workdir: Path, duration: float, rate: float) -> dict[str, Any]:
-    """The same registrations as one SQLModel insert each: no events, no relay, no projection."""
+    """The same registrations as one SQLModel insert each: no events, no relay, no projection.
+
+    It runs with as many HTTP processes as the service's API, so the ratio compares
+    the work per command, not the process count.
+    """
     port = free_port()
     env = dict(os.environ, CRUD_DB=str(workdir / "crud.db"), LOG_LEVEL="WARNING")
     proc = start_process(
-        [sys.executable, "-m", "uvicorn", "bench.crud_app:app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "bench.crud_app:app", f"--port={port}", "--log-level=warning", *CRUD_WORKERS],
         env,
         workdir / "crud.log",
         port,
     )
     client = LeanClient(f"http://127.0.0.1:{port}")  # costs far less CPU than the service it drives
     try:
+        await client.open_connections(CONNECTIONS)
 
         async def command(i: int) -> bool:
             body = {
@@ -348,7 +408,8 @@ async def crud_baseline(workdir: Path, duration: float, rate: float) -> dict[str
             "command_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
             "command_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
             "cpu_ms_per_command": cpu,
-            "rss_at_rest_mb": round(rss_mb(proc.pid), 1),
+            "http_processes": API_PROCESSES,
+            "rss_at_rest_mb": {str(pid): round(rss_mb(pid), 1) for pid in process_tree(proc.pid)},
         }
     finally:
         await client.close()

@@ -66,6 +66,18 @@ def test_process_roles_decide_port_relay_polling_and_worker_tasks() -> None:
         Settings(DOORSTEP_ROLE="reader")
 
 
+@pytest.mark.parametrize("role", ["all", "worker"])
+def test_only_the_api_role_runs_as_several_processes(role: str) -> None:
+    from registration.settings import Settings
+
+    assert Settings(DOORSTEP_ROLE="api", DOORSTEP_API_PROCESSES=3).api_processes == 3
+    assert Settings(DOORSTEP_ROLE=role).api_processes == 1
+    with pytest.raises(ValueError, match="DOORSTEP_ROLE=api"):  # its relay and projections would run twice
+        Settings(DOORSTEP_ROLE=role, DOORSTEP_API_PROCESSES=2)
+    with pytest.raises(ValueError, match="DOORSTEP_API_PROCESSES"):
+        Settings(DOORSTEP_ROLE="api", DOORSTEP_API_PROCESSES=0)
+
+
 @pytest.mark.parametrize("role", ["api", "worker"])
 def test_a_service_whose_queries_read_projection_memory_refuses_to_split(role: str, tmp_path: Path) -> None:
     module = importlib.import_module("jobs.bootstrap")

@@ -62,11 +62,78 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     if args.role:
         os.environ["DOORSTEP_ROLE"] = args.role
+    if args.processes:
+        os.environ["DOORSTEP_API_PROCESSES"] = str(args.processes)
+    if args.service not in SERVICES:
+        raise SystemExit(f"unknown service {args.service!r}; one of: {', '.join(SERVICES)}")
+    try:  # the settings alone first: a supervisor of API processes imports nothing more
+        settings = importlib.import_module(f"{args.service}.settings").Settings()
+    except ValueError as exc:  # pydantic's ValidationError: a setting the process cannot run with
+        raise SystemExit(f"{args.service}: {exc}") from exc
+    if settings.api_processes > 1:
+        serve_api_processes(args.service, settings)
+        return
     module = load_service(args.service)
-    settings = module.Settings()
     app = module.create_app(settings)
     app.state.runtime.freeze_gc = True
     uvicorn.run(app, host=settings.host, port=settings.listen_port, log_config=None, access_log=False)
+
+
+def serve_api_processes(name: str, settings: Any) -> None:
+    """Several API processes on one port, under uvicorn's supervisor (it restarts one that dies).
+
+    The service is first started once and stopped, in a process of its own:
+    migrations, generated secrets and the first admin are done before the API
+    processes start, so they never race each other to do them, and the supervisor
+    stays small. The API processes' metrics are summed through prometheus_client's
+    multiprocess mode.
+    """
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    preparation = multiprocessing.get_context("spawn").Process(target=_prepare, args=(name,), name=f"{name}-prepare")
+    preparation.start()
+    preparation.join()
+    if preparation.exitcode != 0:
+        raise SystemExit(f"{name}: preparing the service failed (exit code {preparation.exitcode})")
+    metrics_dir = tempfile.mkdtemp(prefix=f"doorstep-{name}-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # read by each API process at import
+    os.environ["DOORSTEP_SERVICE"] = name
+    try:
+        uvicorn.run(
+            "doorstep_shared.cli:service_app",
+            factory=True,
+            workers=settings.api_processes,
+            host=settings.host,
+            port=settings.listen_port,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _prepare(name: str) -> None:
+    """Start a service's app and stop it: its startup (migrations, secrets, seeds) runs once."""
+    module = load_service(name)
+    app = module.create_app(module.Settings())
+
+    async def startup() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    asyncio.run(startup())
+
+
+def service_app() -> Any:
+    """One API process's app, built from the environment (`serve_api_processes` sets it)."""
+    module = load_service(os.environ["DOORSTEP_SERVICE"])
+    app = module.create_app(module.Settings())
+    app.state.runtime.freeze_gc = True
+    return app
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -162,7 +229,8 @@ def cmd_run(args: argparse.Namespace) -> None:
             log = var / "logs" / f"{name}-{role}.log"
             proc = subprocess.Popen(
                 [sys.executable, "-m", "doorstep_shared.cli", "serve", name, "--role", role],
-                env=env,
+                # DOORSTEP_API_PROCESSES is for API processes; a worker or a whole service runs once
+                env=env if role == "api" else {k: v for k, v in env.items() if k != "DOORSTEP_API_PROCESSES"},
                 stdout=open(log, "ab"),  # noqa: SIM115
                 stderr=subprocess.STDOUT,
             )
@@ -213,6 +281,12 @@ def main(argv: list[str] | None = None) -> None:
         choices=["all", "api", "worker"],
         default=None,
         help="all (default, or DOORSTEP_ROLE): one process; api: HTTP only; worker: relay, projections, timers",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="API processes sharing the port (role api only; default 1, or DOORSTEP_API_PROCESSES)",
     )
     p.set_defaults(func=cmd_serve)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdFilter
 from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,8 +77,8 @@ def health_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/health", summary="The process is alive")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "pid": os.getpid()}  # which process answered, when several share a port
 
     @router.get("/ready", summary="Database and broker are reachable", response_model=None)
     async def ready(request: Request) -> dict[str, Any] | Response:
@@ -96,6 +97,10 @@ def health_router() -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one of several API processes: sum them all
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

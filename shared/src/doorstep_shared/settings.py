@@ -80,6 +80,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     role: ProcessRole = Field(ProcessRole.ALL, alias="DOORSTEP_ROLE")
     worker_port: int | None = Field(None, alias="DOORSTEP_WORKER_PORT")
+    # API processes sharing the service's port (role api only: the relay and the
+    # projections must run once per service). Python runs one core per process.
+    api_processes: int = Field(1, alias="DOORSTEP_API_PROCESSES", ge=1)
 
     @property
     def runs_worker_tasks(self) -> bool:
@@ -113,6 +116,15 @@ class ServiceSettings(BaseSettings):
 
     def public_key_path(self) -> Path:
         return self.jwt_public_key_file or self.var_dir / "keys" / "jwt_public.pem"
+
+    @model_validator(mode="after")
+    def _several_processes_only_for_the_api(self) -> Self:
+        if self.api_processes > 1 and self.role != ProcessRole.API:
+            raise ValueError(
+                f"DOORSTEP_API_PROCESSES={self.api_processes} needs DOORSTEP_ROLE=api: "
+                "a service's relay and projections run in one process"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_infrastructure(self) -> Self:
