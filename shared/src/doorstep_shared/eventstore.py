@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.db import UtcDateTime
 from doorstep_shared.domain import Conflict, Event, EventRegistry, new_id, utcnow
@@ -291,7 +291,7 @@ class EventStore:
     async def last_position(self, session: AsyncSession) -> int:
         return (await session.execute(self._last_position)).scalar() or 0
 
-    async def stream_of(self, session: AsyncSession, position: int) -> tuple[str, int] | None:
+    async def stream_of(self, session: AsyncSession | AsyncConnection, position: int) -> tuple[str, int] | None:
         row = (await session.execute(self._stream_of, {"position": position})).first()
         return (row[0], row[1]) if row else None
 

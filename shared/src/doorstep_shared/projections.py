@@ -26,7 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.db import Database, deferred_upserts, upsert
 from doorstep_shared.domain import utcnow
@@ -329,7 +329,7 @@ class ProjectionRunner:
         ]
         await upsert(session, self.t.projection_tracking, rows, ["projection", "topic", "partition"])
 
-    async def _load_versions(self, session: AsyncSession, keys: set[str]) -> dict[str, int]:
+    async def _load_versions(self, session: AsyncSession | AsyncConnection, keys: set[str]) -> dict[str, int]:
         if not keys:
             return {}
         out: dict[str, int] = {}
@@ -347,23 +347,29 @@ class ProjectionRunner:
 
     # read-your-writes and status ------------------------------------------------
 
-    async def stream_version(self, stream_key: str) -> int:
+    async def stream_version(self, stream_key: str, conn: AsyncConnection | None = None) -> int:
+        """The version of a stream this projection has applied (0: none); on `conn` if given."""
         params = {"projection": self.name, "stream_id": stream_key}
-        async with self.db.session() as s:
-            return (await s.execute(self._stream_version, params)).scalar() or 0
+        if conn is not None:
+            return (await conn.execute(self._stream_version, params)).scalar() or 0
+        async with self.db.engine.connect() as c:
+            return (await c.execute(self._stream_version, params)).scalar() or 0
 
-    async def _reached(self, stream_key: str, version: int) -> bool:
-        return self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key) >= version
+    async def reached(self, stream_key: str, version: int, conn: AsyncConnection | None = None) -> bool:
+        return self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key, conn) >= version
 
-    async def wait_for_stream(self, stream_key: str, version: int, timeout: float) -> bool:
+    async def wait_for_stream(self, stream_key: str, version: int, timeout: float, *, checked: bool = False) -> bool:
         """Wait until this projection has applied `version` of a stream; False on timeout.
 
         A runner wakes its waiters as it commits. When another process applies the
         projection (a projection worker), one task per runner polls the database
         for every waiting stream at once, every 10 ms while anyone waits; here it
-        polls once a second, in case another replica applied the event.
+        polls once a second, in case another replica applied the event. `checked`:
+        the caller has just read the applied version from the database.
         """
-        if await self._reached(stream_key, version):
+        if not checked and await self.reached(stream_key, version):
+            return True
+        if self._recent.get(stream_key, 0) >= version:  # committed here while the caller looked
             return True
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -389,8 +395,8 @@ class ProjectionRunner:
             if not keys:
                 return
             try:
-                async with self.db.session() as s:
-                    versions = await self._load_versions(s, keys)
+                async with self.db.engine.connect() as conn:  # a Core connection: no ORM session per poll
+                    versions = await self._load_versions(conn, keys)
             except Exception:  # the database is briefly unavailable: readers time out instead
                 log.warning("projection %s: polling applied versions failed", self.name, exc_info=True)
                 continue

@@ -274,13 +274,16 @@ class Runtime:
         name = projection or self.definition.own_projection
         if name is None or name not in self.runners:
             return True
-        async with self.db.session() as s:
-            found = await self.store.stream_of(s, position)
+        runner = self.runners[name]
+        async with self.db.engine.connect() as conn:  # one light connection for both lookups
+            found = await self.store.stream_of(conn, position)
+            if found is None:
+                return False
+            key, version = f"{self.name}:{found[0]}", found[1]
+            if await runner.reached(key, version, conn):
+                return True
         timeout = self.settings.read_wait_timeout if timeout is None else timeout
-        if found is None:
-            return False
-        stream_id, version = found
-        return await self.runners[name].wait_for_stream(f"{self.name}:{stream_id}", version, timeout)
+        return await runner.wait_for_stream(key, version, timeout, checked=True)
 
     # documentation --------------------------------------------------------------------
 
