@@ -73,10 +73,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if settings.api_processes > 1:
         serve_api_processes(args.service, settings)
         return
-    module = load_service(args.service)
+    app = _serving_app(load_service(args.service), settings)
+    uvicorn.run(app, host=settings.host, port=settings.listen_port, log_config=None, access_log=False)
+
+
+def _serving_app(module: Any, settings: Any) -> Any:
+    """The app of a process that serves only this service (so it may freeze its startup objects)."""
     app = module.create_app(settings)
     app.state.runtime.freeze_gc = True
-    uvicorn.run(app, host=settings.host, port=settings.listen_port, log_config=None, access_log=False)
+    return app
 
 
 def serve_api_processes(name: str, settings: Any) -> None:
@@ -131,9 +136,7 @@ def _prepare(name: str) -> None:
 def service_app() -> Any:
     """One API process's app, built from the environment (`serve_api_processes` sets it)."""
     module = load_service(os.environ["DOORSTEP_SERVICE"])
-    app = module.create_app(module.Settings())
-    app.state.runtime.freeze_gc = True
-    return app
+    return _serving_app(module, module.Settings())
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
