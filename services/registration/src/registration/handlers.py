@@ -116,12 +116,10 @@ async def register_resident(
     if grid is None or grid.level != "grid":
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
     id_hash = vault.id_hash(ident.value)
-    session = uow.session
     resident_id = new_id()
-    claim = _claim_statement(session.get_bind().dialect.name)
-    if (await session.execute(claim, {"id_hash": id_hash, "resident_id": resident_id})).first() is None:
-        raise Conflict("this ID number already has an active registration", field="id_number")
-    data_key = await vault.create_key(session, resident_id)
+    # everything that needs no database first: on SQLite the first write below takes
+    # the write lock that every command of the service waits for, until the commit
+    data_key, wrapped_key = vault.new_key()
     pii = vault.seal(
         data_key,
         resident_id,
@@ -147,6 +145,11 @@ async def register_resident(
         pii=pii,
         id_hash=id_hash,
     )
+    session = uow.session
+    claim = _claim_statement(session.get_bind().dialect.name)
+    if (await session.execute(claim, {"id_hash": id_hash, "resident_id": resident_id})).first() is None:
+        raise Conflict("this ID number already has an active registration", field="id_number")
+    await vault.store_key(session, resident_id, wrapped_key)
     uow.add(resident)
     return uow.result(resident)
 

@@ -40,11 +40,13 @@ class PiiVault:
     def id_hash(self, id_number: str) -> str:
         return keyed_hash(self.hash_key, id_number)
 
-    async def create_key(self, session: AsyncSession, resident_id: str) -> bytes:
+    def new_key(self) -> tuple[bytes, str]:
+        """A fresh data key and its wrapped form, to be stored with `store_key`."""
         data_key = self.keyring.generate_data_key()
-        wrapped = self.keyring.wrap(data_key)
+        return data_key, self.keyring.wrap(data_key)
+
+    async def store_key(self, session: AsyncSession, resident_id: str, wrapped: str) -> None:
         await session.execute(_NEW_KEY, {"resident_id": resident_id, "wrapped_key": wrapped})
-        return data_key
 
     async def key_for(self, session: AsyncSession, resident_id: str) -> bytes | None:
         wrapped = (await session.execute(_WRAPPED_KEY, {"resident_id": resident_id})).scalar()
