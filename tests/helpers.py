@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -64,3 +66,16 @@ def token_for(
     )
     principal = Principal(subject=subject, role=Role(role), areas=tuple(areas), **extra)  # type: ignore[arg-type]
     return {"Authorization": f"Bearer {issuer.issue(principal)}"}
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 20
+) -> None:
+    """Signal a process to stop and wait for it; kill it and fail if it does not stop in time."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise

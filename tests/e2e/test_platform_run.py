@@ -15,6 +15,8 @@ from doorstep_shared.cli import SERVICES, splits
 from doorstep_shared.embedded import free_port, port_open
 from doorstep_shared.settings import WORKER_PORT_OFFSET
 
+from tests.helpers import stop_process
+
 WORKERS = [name for name in SERVICES if splits(name)]
 PORTS = [*SERVICES.values(), *(SERVICES[name] + WORKER_PORT_OFFSET for name in WORKERS)]
 
@@ -66,11 +68,6 @@ def test_doorstep_run_starts_every_service_and_stops_cleanly(tmp_path: Path) -> 
         metrics = httpx.get(f"http://127.0.0.1:{8001 + WORKER_PORT_OFFSET}/metrics", timeout=5).text
         assert "doorstep_relay_lag_events" in metrics
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        stop_process(proc, signal.SIGINT, timeout=30)
     assert proc.returncode == 0
     assert not any(port_open("127.0.0.1", p) for p in PORTS)

@@ -34,10 +34,11 @@ def wait_for_port(label: str, proc: subprocess.Popen[bytes], port: int, log: Pat
         time.sleep(0.1)
 
 
-def load_service(name: str) -> Any:
+def load_service(name: str, part: str = "bootstrap") -> Any:
+    """A service's module: its composition root, or (`part="settings"`) just its settings."""
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; one of: {', '.join(SERVICES)}")
-    return importlib.import_module(f"{name}.bootstrap")
+    return importlib.import_module(f"{name}.{part}")
 
 
 def splits(name: str) -> bool:
@@ -64,10 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["DOORSTEP_ROLE"] = args.role
     if args.processes:
         os.environ["DOORSTEP_API_PROCESSES"] = str(args.processes)
-    if args.service not in SERVICES:
-        raise SystemExit(f"unknown service {args.service!r}; one of: {', '.join(SERVICES)}")
     try:  # the settings alone first: a supervisor of API processes imports nothing more
-        settings = importlib.import_module(f"{args.service}.settings").Settings()
+        settings = load_service(args.service, "settings").Settings()
     except ValueError as exc:  # pydantic's ValidationError: a setting the process cannot run with
         raise SystemExit(f"{args.service}: {exc}") from exc
     if settings.api_processes > 1:

@@ -349,11 +349,11 @@ class ProjectionRunner:
 
     async def stream_version(self, stream_key: str, conn: AsyncConnection | None = None) -> int:
         """The version of a stream this projection has applied (0: none); on `conn` if given."""
+        if conn is None:
+            async with self.db.engine.connect() as c:
+                return await self.stream_version(stream_key, c)
         params = {"projection": self.name, "stream_id": stream_key}
-        if conn is not None:
-            return (await conn.execute(self._stream_version, params)).scalar() or 0
-        async with self.db.engine.connect() as c:
-            return (await c.execute(self._stream_version, params)).scalar() or 0
+        return (await conn.execute(self._stream_version, params)).scalar() or 0
 
     async def reached(self, stream_key: str, version: int, conn: AsyncConnection | None = None) -> bool:
         return self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key, conn) >= version

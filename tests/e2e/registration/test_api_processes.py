@@ -20,6 +20,7 @@ import pytest
 from doorstep_shared.embedded import free_port, port_open
 
 from tests.e2e.registration.test_registration_flow import GRID, resident_body
+from tests.helpers import stop_process
 
 PASSWORD = "two processes admin password"
 
@@ -49,16 +50,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 def _pids_answering(url: str, tries: int = 40) -> set[int]:
     """The processes behind the port: every request on a new connection."""
     return {httpx.get(f"{url}/health", timeout=5).json()["pid"] for _ in range(tries)}
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
 
 
 def test_two_api_processes_share_the_port_and_the_prepared_service(
@@ -135,7 +126,7 @@ def test_two_api_processes_share_the_port_and_the_prepared_service(
     finally:
         for proc in (api, worker):
             if proc is not None:
-                _stop(proc)
+                stop_process(proc)
     assert not port_open("127.0.0.1", port)
 
 
