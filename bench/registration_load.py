@@ -116,9 +116,9 @@ def start_process(args: list[str], env: dict[str, str], log: Path, port: int) ->
 def collector_paused() -> Any:
     """Keep the load generator's garbage collector out of the measured window.
 
-    A full collection of its heap (tens of thousands of finished requests) takes
-    up to 150 ms, during which no response is read: every request in flight would
-    count that pause as the service's latency. Collected before and after instead.
+    A full collection took up to 150 ms here, during which no response is read:
+    every request in flight would count that pause as the service's latency.
+    Collected before and after the window instead.
     """
     gc.collect()
     gc.disable()
