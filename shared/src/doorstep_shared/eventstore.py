@@ -58,6 +58,8 @@ class CoreTables:
     projection_tracking: Table
     projection_streams: Table
     projection_generations: Table
+    relay_offsets: Table
+    leases: Table
 
 
 def define_core_tables(metadata: MetaData) -> CoreTables:
@@ -125,7 +127,22 @@ def define_core_tables(metadata: MetaData) -> CoreTables:
         Column("projection", String(100), primary_key=True),
         Column("generation", Integer, nullable=False),
     )
-    return CoreTables(events, snapshots, idempotency, relay, tracking, streams, generations)
+    relay_offsets = Table(
+        "relay_offsets",
+        metadata,
+        Column("relay", String(100), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True, autoincrement=False),
+        Column("offset", BigInteger, nullable=False),
+    )
+    leases = Table(
+        "leases",
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("holder", String(100), nullable=False),
+        Column("expires_at", ts, nullable=False),
+    )
+    return CoreTables(events, snapshots, idempotency, relay, tracking, streams, generations, relay_offsets, leases)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -105,6 +105,27 @@ class Envelope:
             offset=record.offset,
         )
 
+    @classmethod
+    def from_stored(cls, service: str, event: StoredEvent) -> Envelope:
+        """The envelope a consumer would receive for `event` (a replay from the event log)."""
+        meta = event.meta or {}
+        return cls(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            service=service,
+            subject=event.stream_id,
+            sequence=event.version,
+            position=event.position,
+            schema_version=event.schema_version,
+            time=event.recorded_at,
+            data=event.data,
+            correlation_id=meta.get("correlation_id"),
+            causation_id=meta.get("causation_id"),
+            topic=topic_name(service, event.stream_type),
+            partition=-1,
+            offset=-1,
+        )
+
     @property
     def stream_key(self) -> str:
         """Dedupe key: events of one stream arrive in version order on one partition."""

@@ -26,3 +26,18 @@ PROJECTION_DEAD_LETTERS = Counter(
     "Events sent to a dead-letter topic",
     ["service", "projection"],
 )
+PROJECTION_GAPS = Counter(
+    "doorstep_projection_gaps_total",
+    "Events held back because an earlier event of their stream has not arrived (the relay republishes it)",
+    ["service", "projection"],
+)
+PROJECTION_REWINDS = Counter(
+    "doorstep_projection_rewinds_total",
+    "Partitions re-read from the beginning because the broker holds less than was applied",
+    ["service", "projection"],
+)
+RELAY_REPUBLISHES = Counter(
+    "doorstep_relay_republishes_total",
+    "Times the relay found the broker missing what it had published and republished from the log",
+    ["service"],
+)

@@ -117,3 +117,32 @@ async def make_revision(package: str, script_location: Path, message: str) -> No
         async with db.engine.begin() as conn:
             await conn.run_sync(_run)
         await db.dispose()
+
+
+def create_relay_offsets_and_leases() -> None:
+    """Revision body shared by every service: what the relay published, and who may publish."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "relay_offsets",
+        sa.Column("relay", sa.String(length=100), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("partition", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("relay", "topic", "partition"),
+    )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def drop_relay_offsets_and_leases() -> None:
+    from alembic import op
+
+    op.drop_table("leases")
+    op.drop_table("relay_offsets")

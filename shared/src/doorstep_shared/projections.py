@@ -16,23 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.db import Database, deferred_upserts, upsert
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import CoreTables
 from doorstep_shared.messaging import Envelope, dead_letter_topic
-from doorstep_shared.metrics import PROJECTION_APPLIED, PROJECTION_DEAD_LETTERS, PROJECTION_LAG
+from doorstep_shared.metrics import (
+    PROJECTION_APPLIED,
+    PROJECTION_DEAD_LETTERS,
+    PROJECTION_GAPS,
+    PROJECTION_LAG,
+    PROJECTION_REWINDS,
+)
 
 log = logging.getLogger("doorstep.projections")
 
@@ -82,6 +89,28 @@ class Projection:
         handler = self.handlers.get(env.event_type)
         if handler is not None:
             await handler(session, env)
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class _RewindWhenBrokerLost(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On every assignment (a restarted broker forgot the group: we join it again),
+    compare what the broker holds with what was applied before consuming."""
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        try:
+            await self.runner.rewind_lost_partitions(assigned)
+        except Exception as exc:  # the periodic check tries again
+            log.warning("projection %s: checking assigned partitions failed: %s", self.runner.name, exc)
 
 
 async def _undecoded(msg: StreamMessage[Any]) -> Any:
@@ -134,12 +163,11 @@ class ProjectionRunner:
         self._versions = select(t.c.stream_id, t.c.version).where(
             t.c.projection == bindparam("projection"), t.c.stream_id.in_(bindparam("stream_ids", expanding=True))
         )
-        tr = tables.projection_tracking
-        self._offsets = select(tr.c.topic, tr.c.partition, tr.c.offset).where(
-            tr.c.projection == bindparam("projection"), tr.c.topic.in_(bindparam("topics", expanding=True))
-        )
         self.generation = 0
         self.dead_letters = 0
+        self.rewinds = 0
+        self.watch_interval = 5.0
+        self._watch: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -166,6 +194,7 @@ class ProjectionRunner:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_undecoded,
+            listener=_RewindWhenBrokerLost(self),
             title=f"{self.service}.{self.name}",
             description=f"Read-model projection {self.name} of {self.service}",
         )
@@ -173,6 +202,7 @@ class ProjectionRunner:
         self._subscriber = subscriber
         self.broker = broker
         await broker.start()
+        self._watch = asyncio.get_running_loop().create_task(self._watch_broker(), name=f"projection-{self.name}-watch")
 
     @property
     def consuming(self) -> bool:
@@ -184,6 +214,11 @@ class ProjectionRunner:
             return False
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         if self.broker is not None:
             await self.broker.stop()
             self.broker = None
@@ -193,6 +228,62 @@ class ProjectionRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+
+    # a broker that lost what it held -------------------------------------------
+
+    async def rewind_lost_partitions(self, partitions: Iterable[TopicPartition] | None = None) -> int:
+        """Re-read from the beginning every partition the broker holds less of than was applied.
+
+        A broker restarted empty (the embedded one keeps topics in memory) or a topic
+        recreated numbers its offsets from 0 again; the consumer's position and our
+        stored offsets then point past, or into, records that are not the ones we read.
+        Such a partition is read again from its start; stream versions drop the repeats.
+        Returns how many partitions were rewound.
+        """
+        consumer = getattr(self._subscriber, "consumer", None)
+        if consumer is None:
+            return 0
+        assigned = set(consumer.assignment()) if partitions is None else set(partitions)
+        if not assigned:
+            return 0
+        stored = await self.tracked_offsets()
+        ends = await consumer.end_offsets(list(assigned))
+        rewound = 0
+        for tp in assigned:
+            end = ends.get(tp)
+            if end is None:
+                continue
+            applied = stored.get((tp.topic, tp.partition), -1)
+            try:
+                position = await consumer.position(tp) if partitions is None else None
+            except Exception:  # not yet positioned after an assignment
+                position = None
+            if applied >= end or (position is not None and position > end):
+                log.warning(
+                    "projection %s: %s[%d] holds %d records, %d were read: re-reading it from the start",
+                    self.name,
+                    tp.topic,
+                    tp.partition,
+                    end,
+                    applied + 1,
+                )
+                await consumer.seek_to_beginning(tp)
+                rewound += 1
+        if rewound:
+            self.rewinds += rewound
+            PROJECTION_REWINDS.labels(self.service, self.name).inc(rewound)
+        return rewound
+
+    async def _watch_broker(self) -> None:
+        """Check the assigned partitions against the broker every few seconds."""
+        while True:
+            await asyncio.sleep(self.watch_interval)
+            try:
+                await self.rewind_lost_partitions()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker is away: the next round looks again
+                log.debug("projection %s: broker check failed: %s", self.name, exc)
 
     # consuming ---------------------------------------------------------------
 
@@ -214,17 +305,35 @@ class ProjectionRunner:
         self._update_lag(msg, records)
 
     async def apply_records(self, records: Sequence[Any]) -> int:
-        """Apply records in one transaction with their checkpoints; returns how many applied."""
+        """Apply Kafka records in one transaction with their checkpoints; returns how many applied.
+
+        A record's offset is only a hint: a broker that restarted empty, or a topic
+        that was recreated, numbers offsets from 0 again. What decides is the stream
+        version: a record is applied when it is the next version of its stream,
+        skipped as a repeat when its version was applied, and held back when an
+        earlier version is missing (the relay republishes the log in order, so it
+        arrives again after the missing ones).
+        """
+        envelopes = [Envelope.from_record(r) for r in records]
+        return await self.apply_envelopes(envelopes, records)
+
+    async def apply_envelopes(self, envelopes: Sequence[Envelope], records: Sequence[Any] = ()) -> int:
+        """Apply envelopes (from Kafka `records`, or replayed from an event log) in one transaction."""
         async with self.db.transaction() as session:
-            offsets = await self._load_offsets(session, {(r.topic, r.partition) for r in records})
-            fresh = [r for r in records if r.offset > offsets.get((r.topic, r.partition), -1)]
-            envelopes = [Envelope.from_record(r) for r in fresh]
+            if records and session.get_bind().dialect.name == "postgresql":
+                await self._lock_partitions(session, records)
             versions = await self._load_versions(session, {e.stream_key for e in envelopes})
             todo: list[Envelope] = []
             stream_rows: dict[str, dict[str, Any]] = {}
+            gaps = 0
             for env in envelopes:
-                if env.sequence and env.sequence <= versions.get(env.stream_key, 0):
-                    continue  # republished by the relay: already applied
+                applied = versions.get(env.stream_key, 0)
+                if env.sequence:
+                    if env.sequence <= applied:
+                        continue  # a repeat: redelivered, republished or replayed
+                    if env.sequence > applied + 1:
+                        gaps += 1  # an earlier version is missing; it comes again, in order
+                        continue
                 todo.append(env)
                 versions[env.stream_key] = env.sequence
                 stream_rows[env.stream_key] = {
@@ -238,20 +347,33 @@ class ProjectionRunner:
                 for env in todo:
                     await self.projection.apply(session, env)
                 await self.projection.end_batch(session)
-            applied = len(todo)
-            await self._save_offsets(session, fresh)
+            applied_count = len(todo)
+            if records:
+                await self._save_offsets(session, records)
             await upsert(
                 session,
                 self.t.projection_streams,
                 list(stream_rows.values()),
                 ["projection", "stream_id"],
             )
-        PROJECTION_APPLIED.labels(self.service, self.name).inc(applied)
+        PROJECTION_APPLIED.labels(self.service, self.name).inc(applied_count)
+        if gaps:
+            PROJECTION_GAPS.labels(self.service, self.name).inc(gaps)
+            log.warning("projection %s held back %d events whose stream has a missing version", self.name, gaps)
         for key, row in stream_rows.items():
             self._note_applied(key, row["version"])
         async with self._applied:
             self._applied.notify_all()
-        return applied
+        return applied_count
+
+    async def _lock_partitions(self, session: AsyncSession, records: Sequence[Any]) -> None:
+        """Two workers of a service share a consumer group; while partitions move between
+        them, both may hold one partition's records for a moment. Each batch first takes a
+        transaction-scoped lock per partition (in one order, so no deadlock), and reads the
+        applied versions only then: the second of two never applies what the first did."""
+        for topic, partition in sorted({(r.topic, r.partition) for r in records}):
+            key = _lock_key(f"{self.service}.{self.name}:{topic}:{partition}")
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
     def _note_applied(self, stream_key: str, version: int, remember: int = 50_000) -> None:
         """Record a committed stream version and wake the readers it satisfies."""
@@ -307,11 +429,6 @@ class ProjectionRunner:
         )
 
     # checkpoints -------------------------------------------------------------
-
-    async def _load_offsets(self, session: AsyncSession, tps: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        params = {"projection": self.name, "topics": sorted({tp[0] for tp in tps})}
-        rows = await session.execute(self._offsets, params)
-        return {(r.topic, r.partition): r.offset for r in rows}
 
     async def _save_offsets(self, session: AsyncSession, records: Sequence[Any]) -> None:
         last: dict[tuple[str, int], int] = {}
