@@ -183,6 +183,31 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
         print(f"{args.service}.{name}: {events} events in {seconds:.2f}s ({rate:,.0f} events/s)")
 
 
+def cmd_republish(args: argparse.Namespace) -> None:
+    """Ask a service's relay to publish its event log again from a position (running or not)."""
+    from doorstep_shared.db import Database
+    from doorstep_shared.migrations import upgrade
+    from doorstep_shared.relay import request_republish
+
+    module = load_service(args.service)
+    settings = module.Settings()
+    definition = module.build_definition(settings)
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url)
+        try:
+            await upgrade(db, definition.migrations_path)
+            await request_republish(db, definition.core, args.from_position)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    print(
+        f"{args.service}: republishing from position {args.from_position} was requested; "
+        "a running worker starts within seconds, a stopped one when it starts"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """Start the embedded broker and every service; Ctrl-C stops them all."""
     from doorstep_shared.auth import generate_keypair
@@ -305,6 +330,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("service")
     p.add_argument("--projection", default=None)
     p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("republish", help="publish a service's event log to Kafka again (from a position)")
+    p.add_argument("service")
+    p.add_argument("--from-position", type=int, default=1, help="first log position to publish again (default 1)")
+    p.set_defaults(func=cmd_republish)
 
     p = sub.add_parser("keys", help="create the JWT key pair if absent")
     p.add_argument("--dir", default="var/keys")

@@ -232,13 +232,17 @@ class ProjectionRunner:
     # a broker that lost what it held -------------------------------------------
 
     async def rewind_lost_partitions(self, partitions: Iterable[TopicPartition] | None = None) -> int:
-        """Re-read from the beginning every partition the broker holds less of than was applied.
+        """Re-read from the beginning every partition that is empty although records were read from it.
 
         A broker restarted empty (the embedded one keeps topics in memory) or a topic
-        recreated numbers its offsets from 0 again; the consumer's position and our
-        stored offsets then point past, or into, records that are not the ones we read.
-        Such a partition is read again from its start; stream versions drop the repeats.
-        Returns how many partitions were rewound.
+        recreated numbers its offsets from 0 again. A consumer whose position lies
+        beyond the new end is reset to the beginning by the client itself, and a
+        restarted broker has forgotten the consumer group, whose members then join
+        again with no committed offsets and start from the beginning too. What
+        remains is a partition that is empty now: it is read from its start once the
+        relay republishes into it; stream versions drop the repeats. The embedded
+        broker reports its end offset by record batch, so only an end of 0 is
+        certain evidence there. Returns how many partitions were rewound.
         """
         consumer = getattr(self._subscriber, "consumer", None)
         if consumer is None:
@@ -250,29 +254,29 @@ class ProjectionRunner:
         ends = await consumer.end_offsets(list(assigned))
         rewound = 0
         for tp in assigned:
-            end = ends.get(tp)
-            if end is None:
-                continue
             applied = stored.get((tp.topic, tp.partition), -1)
-            try:
-                position = await consumer.position(tp) if partitions is None else None
-            except Exception:  # not yet positioned after an assignment
-                position = None
-            if applied >= end or (position is not None and position > end):
+            if ends.get(tp) == 0 and applied >= 0:
                 log.warning(
-                    "projection %s: %s[%d] holds %d records, %d were read: re-reading it from the start",
+                    "projection %s: %s[%d] is empty, %d records were read from it: reading it from the start",
                     self.name,
                     tp.topic,
                     tp.partition,
-                    end,
                     applied + 1,
                 )
                 await consumer.seek_to_beginning(tp)
+                await self._forget_offset(tp)
                 rewound += 1
         if rewound:
             self.rewinds += rewound
             PROJECTION_REWINDS.labels(self.service, self.name).inc(rewound)
         return rewound
+
+    async def _forget_offset(self, tp: TopicPartition) -> None:
+        t = self.t.projection_tracking
+        async with self.db.transaction() as s:
+            await s.execute(
+                delete(t).where(t.c.projection == self.name, t.c.topic == tp.topic, t.c.partition == tp.partition)
+            )
 
     async def _watch_broker(self) -> None:
         """Check the assigned partitions against the broker every few seconds."""
@@ -414,8 +418,23 @@ class ProjectionRunner:
             }
         )
         await self.broker.publish(record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers)
+        try:
+            env: Envelope | None = Envelope.from_record(record)
+        except Exception:  # not even an envelope: nothing of a stream to step over
+            env = None
         async with self.db.transaction() as session:
             await self._save_offsets(session, [record])
+            if env is not None and env.sequence:
+                # step over the parked version, or every later event of its stream would wait for it
+                applied = (await self._load_versions(session, {env.stream_key})).get(env.stream_key, 0)
+                if env.sequence == applied + 1:
+                    row = {"projection": self.name, "stream_id": env.stream_key, "version": env.sequence}
+                    await upsert(
+                        session,
+                        self.t.projection_streams,
+                        [{**row, "position": env.position}],
+                        ["projection", "stream_id"],
+                    )
         self.dead_letters += 1
         PROJECTION_DEAD_LETTERS.labels(self.service, self.name).inc()
         log.error(

@@ -122,6 +122,7 @@ class Runtime:
                 settings.kafka_topic_partitions,
                 settings.kafka_replication_factor,
             ),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
         )
         self.runners = {
             p.name: ProjectionRunner(
@@ -204,8 +205,7 @@ class Runtime:
         for runner in self.runners.values():
             with contextlib.suppress(Exception):
                 await runner.stop()
-        with contextlib.suppress(Exception):
-            await self.relay.broker.stop()
+        await self.relay.close()
         if self.relay.topics is not None:
             with contextlib.suppress(Exception):
                 await self.relay.topics.close()
