@@ -164,8 +164,8 @@ class OutboxRelay:
             return 0
         todo = batch
         if self._republish is not None:
-            lost, until = self._republish
-            todo = [e for e in batch if e.position > until or self.topic_for(e) in lost]
+            topics, until = self._republish
+            todo = [e for e in batch if e.position > until or self.topic_for(e) in topics]
         if todo and self.topics is not None:
             await self.topics.ensure({self.topic_for(e) for e in todo})
         futures: list[asyncio.Future[Any]] = []
@@ -182,7 +182,7 @@ class OutboxRelay:
             futures.append(fut)
         acks = await asyncio.gather(*futures)
         acked = self._acknowledged(acks)
-        lost = {tp for tp, (first, _) in acked.items() if first <= self._offsets.get(tp, -1)}
+        went_back = {tp for tp, (first, _) in acked.items() if first <= self._offsets.get(tp, -1)}
         offsets = {tp: first for tp, (first, _) in acked.items()}
         await self._save_checkpoint(batch[-1].position, offsets)
         self._checkpoint = batch[-1].position
@@ -190,8 +190,8 @@ class OutboxRelay:
         if self._republish is not None and self._checkpoint >= self._republish[1]:
             log.info("relay %s: republished what the broker lost", self.service)
             self._republish = None
-        if lost:  # these records landed where earlier ones had been: the broker lost them
-            await self._rewind({t for t, _ in lost}, "acknowledged offsets went back")
+        if went_back:  # these records landed where earlier ones had been: the broker lost them
+            await self._rewind({t for t, _ in went_back}, "acknowledged offsets went back")
         RELAY_PUBLISHED.labels(self.service).inc(len(todo))
         RELAY_LAG.labels(self.service).set(max(0, (last or 0) - batch[-1].position))
         return len(batch)
