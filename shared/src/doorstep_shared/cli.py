@@ -185,7 +185,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     """Start the embedded broker and every service and keep them serving; any stop signal stops them all."""
     from doorstep_shared.supervisor import GaveUp, RunSettings, Supervisor
 
-    supervisor = Supervisor(RunSettings())
+    try:
+        supervisor = Supervisor(RunSettings())
+    except ValueError as exc:  # pydantic's ValidationError: DOORSTEP_START_TIMEOUT=soon
+        raise SystemExit(f"doorstep run: {exc}") from exc
     supervisor.install_signal_handlers()  # first: a signal during start-up stops whatever has started
     code = 0
     try:

@@ -191,7 +191,7 @@ class Supervisor:
         child.restart_at = now + delay
         self.say(
             f"{child.name} exited ({describe_exit(code)}); restarting in {delay:g}s"
-            f" (exit {exits} of at most {s.max_restarts + 1} within {s.restart_window:.0f}s)",
+            f" (restart {exits} of at most {s.max_restarts} within {s.restart_window:.0f}s)",
             logging.WARNING,
         )
 
