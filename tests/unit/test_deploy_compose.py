@@ -38,6 +38,9 @@ COMMON_ENV = {
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "KAFKA_ENABLE_IDEMPOTENCE": "true",
     "KAFKA_FETCH_MAX_WAIT_MS": "500",
+    # topics come from the services, with the partitions and replicas the single node allows
+    "KAFKA_TOPIC_PARTITIONS": "3",
+    "KAFKA_REPLICATION_FACTOR": "1",
     "JWT_PUBLIC_KEY_FILE": "/keys/jwt_public.pem",
     "LOG_LEVEL": "INFO",
 }
@@ -246,7 +249,16 @@ def test_kafka_is_the_official_image_in_kraft_combined_mode(services: dict[str, 
 
     assert env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR") == "1"
     assert env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR") == "1"
-    assert env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE") == "true"
+    assert env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE") == "false", "the services create their topics explicitly"
+
+
+def test_topic_settings_reach_the_services_and_fit_the_cluster(services: dict[str, Any]) -> None:
+    """The services create the topics: their replication cannot exceed the brokers the stack runs."""
+    brokers = sum(1 for service in services.values() if str(service.get("image", "")).startswith("apache/kafka:"))
+    for name in SERVICES:
+        env = environment(services[name])
+        assert int(env["KAFKA_TOPIC_PARTITIONS"]) >= 1
+        assert 1 <= int(env["KAFKA_REPLICATION_FACTOR"]) <= brokers
 
 
 def test_kafka_keeps_its_log_on_a_named_volume(services: dict[str, Any]) -> None:

@@ -6,15 +6,15 @@ import argparse
 import asyncio
 import importlib
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doorstep_shared.embedded import port_open
 from doorstep_shared.settings import WORKER_PORT_OFFSET
+
+if TYPE_CHECKING:
+    from doorstep_shared.supervisor import Supervisor
 
 SERVICES: dict[str, int] = {
     "registration": 8001,
@@ -22,16 +22,6 @@ SERVICES: dict[str, int] = {
     "grid_reports": 8003,
     "volunteering": 8004,
 }
-
-
-def wait_for_port(label: str, proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not port_open("127.0.0.1", port):
-        if proc.poll() is not None:
-            raise SystemExit(f"{label} exited; see {log}")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{label} did not start; see {log}")
-        time.sleep(0.1)
 
 
 def load_service(name: str, part: str = "bootstrap") -> Any:
@@ -208,88 +198,96 @@ def cmd_republish(args: argparse.Namespace) -> None:
     )
 
 
+def service_port(name: str) -> int:
+    """A service's API port as its settings read it (`REGISTRATION_PORT`, `JOBS_PORT`, ...)."""
+    try:
+        return int(load_service(name, "settings").Settings().port)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise SystemExit(f"{name}: {exc}") from exc
+
+
 def cmd_run(args: argparse.Namespace) -> None:
-    """Start the embedded broker and every service; Ctrl-C stops them all."""
+    """Start the embedded broker and every service and keep them serving; any stop signal stops them all."""
+    from doorstep_shared.supervisor import GaveUp, RunSettings, Supervisor
+
+    try:
+        supervisor = Supervisor(RunSettings())
+    except ValueError as exc:  # pydantic's ValidationError: DOORSTEP_START_TIMEOUT=soon
+        raise SystemExit(f"doorstep run: {exc}") from exc
+    supervisor.install_signal_handlers()  # first: a signal during start-up stops whatever has started
+    code = 0
+    try:
+        _run(args, supervisor)
+        if supervisor.stop_requested:
+            print("\nstopping…", flush=True)
+    except GaveUp as exc:
+        supervisor.say(f"stopping: {exc}")
+        code = 1
+    finally:
+        supervisor.stop()
+    raise SystemExit(code)
+
+
+def _run(args: argparse.Namespace, supervisor: Supervisor) -> None:
     from doorstep_shared.auth import generate_keypair
     from doorstep_shared.embedded import EmbeddedKafka
+    from doorstep_shared.supervisor import Child, child_env, log_to_file
 
     var = Path(os.environ.get("DOORSTEP_VAR_DIR", "var")).resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
+    log_to_file(var / "logs" / "supervisor.log")
     generate_keypair(var / "keys")
     env = dict(os.environ, DOORSTEP_VAR_DIR=str(var))
-    broker: EmbeddedKafka | None = None
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not bootstrap:
+    embedded = not bootstrap
+    if embedded:
         if port_open("127.0.0.1", args.kafka_port):
             raise SystemExit(f"port {args.kafka_port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker")
-        broker = EmbeddedKafka(port=args.kafka_port, log_file=var / "logs" / "kafka.log").start()
-        bootstrap = broker.bootstrap_servers
-        env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+        kafka = EmbeddedKafka(port=args.kafka_port)
+        broker = Child("kafka", kafka.command(), log=var / "logs" / "kafka.log", port=kafka.port)
+        broker.own_session = broker.stop_last = True
+        supervisor.wait_listening(supervisor.start([broker]))
+        bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
         env.setdefault("KAFKA_ENABLE_IDEMPOTENCE", "false")
-    print(f"kafka        {bootstrap}" + (" (embedded, in memory)" if broker else ""))
+    print(f"kafka        {bootstrap}" + (" (embedded, in memory)" if embedded else ""), flush=True)
     services = args.services or available_services()
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def stop_all(*_: Any) -> None:
-        for _name, proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 10
-        for _name, proc in procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if broker:
-            broker.stop()
-
+    ports = {name: service_port(name) for name in services}
     # a service runs as a worker (migrations, relay, projections, timers) and an API
     # process; one whose queries read its projections' memory runs as one process
     roles = {name: ("worker", "api") if splits(name) else ("all",) for name in services}
-
-    def start(phase: int) -> None:
-        started = []
-        for name in services:
-            if phase >= len(roles[name]):
-                continue
-            role = roles[name][phase]
-            log = var / "logs" / f"{name}-{role}.log"
-            proc = subprocess.Popen(
+    listen = {(n, r): ports[n] + (WORKER_PORT_OFFSET if r == "worker" else 0) for n in services for r in roles[n]}
+    taken = [str(port) for port in listen.values() if port_open("127.0.0.1", port)]
+    if taken:
+        raise SystemExit(f"port {', '.join(taken)} taken; set REGISTRATION_PORT, JOBS_PORT, ... to others")
+    for phase in (0, 1):  # workers first: they apply the migrations
+        children = [
+            Child(
+                f"{name} {role}",
                 [sys.executable, "-m", "doorstep_shared.cli", "serve", name, "--role", role],
                 # DOORSTEP_API_PROCESSES is for API processes; a worker or a whole service runs once
-                env=env if role == "api" else {k: v for k, v in env.items() if k != "DOORSTEP_API_PROCESSES"},
-                stdout=open(log, "ab"),  # noqa: SIM115
-                stderr=subprocess.STDOUT,
+                env=child_env(
+                    env,
+                    DOORSTEP_API_PROCESSES=env.get("DOORSTEP_API_PROCESSES") if role == "api" else None,
+                    DOORSTEP_WORKER_PORT=str(listen[name, role]) if role == "worker" else None,
+                ),
+                log=var / "logs" / f"{name}-{role}.log",
+                port=listen[name, role],
             )
-            procs.append((f"{name} {role}", proc))
-            started.append((name, role, proc, log))
-        for name, role, proc, log in started:
-            port = SERVICES[name] + (WORKER_PORT_OFFSET if role == "worker" else 0)
-            wait_for_port(f"{name} {role}", proc, port, log)
-
-    def terminated(*_: Any) -> None:
-        raise KeyboardInterrupt  # SIGTERM (a process manager, `timeout`) stops everything like Ctrl-C
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        start(0)  # workers first: they apply the migrations
-        start(1)
-        for name in services:
-            port = SERVICES[name]
-            worker = f"worker :{port + WORKER_PORT_OFFSET}; " if len(roles[name]) > 1 else ""
-            print(f"{name:<12} http://127.0.0.1:{port}/docs  ({worker}logs: var/logs/{name}-*.log)")
-        admin_note = var / "admin-password.txt"
-        if admin_note.exists():
-            print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
-        print("Doorstep is running. Ctrl-C stops everything.")
-        while all(p.poll() is None for _, p in procs):
-            time.sleep(0.5)
-        dead = [n for n, p in procs if p.poll() is not None]
-        print(f"stopped: {', '.join(dead)} exited; see var/logs/")
-    except KeyboardInterrupt:
-        print("\nstopping…")
-    finally:
-        stop_all()
+            for name in services
+            if phase < len(roles[name])
+            for role in [roles[name][phase]]
+        ]
+        supervisor.wait_listening(supervisor.start(children))
+        if supervisor.stop_requested:
+            return
+    for name in services:
+        worker = f"worker :{listen[name, 'worker']}; " if len(roles[name]) > 1 else ""
+        print(f"{name:<12} http://127.0.0.1:{ports[name]}/docs  ({worker}logs: var/logs/{name}-*.log)")
+    admin_note = var / "admin-password.txt"
+    if admin_note.exists():
+        print(f"admin user   admin / {admin_note.read_text().strip()}  (set DOORSTEP_ADMIN_PASSWORD to choose)")
+    print("Doorstep is running; a process that exits is restarted. Ctrl-C stops everything.", flush=True)
+    supervisor.serve()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -49,18 +49,15 @@ class EmbeddedKafka:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> EmbeddedKafka:
+    def command(self) -> list[str]:
+        """The broker's command line (`doorstep run` starts it under its supervisor)."""
         url = f"tcp://127.0.0.1:{self.port}"
+        return [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+    def start(self, timeout: float = 15.0) -> EmbeddedKafka:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                str(tansu_binary()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
+            self.command(),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -132,19 +132,42 @@ class Envelope:
         return f"{self.service}:{self.subject}"
 
 
-class TopicEnsurer:
-    """Create topics before publishing to them.
+# Event topics keep every record for ever: each service's event log is the truth and
+# its topics are a full, replayable copy of it (rebuilds and new projections read
+# them from the beginning), so neither age nor size may delete anything.
+EVENT_TOPIC_CONFIGS: dict[str, str] = {"retention.ms": "-1", "retention.bytes": "-1"}
 
-    Apache Kafka would auto-create them too; the embedded broker, once restarted
-    with empty memory, acknowledges writes to a topic it no longer has and drops
-    them, so the relay asks for its topics on every batch (a cheap no-op when
-    they exist) and a restart cannot swallow events.
+TOPIC_ALREADY_EXISTS = 36
+# what a broker answers when it refuses a topic's configs rather than the topic itself
+CONFIG_REFUSED = frozenset({40, 42, 44})  # INVALID_CONFIG, INVALID_REQUEST, POLICY_VIOLATION
+
+log = logging.getLogger("doorstep.kafka.topics")
+
+
+class TopicEnsurer:
+    """Create event topics, and their dead-letter topics, before publishing to them.
+
+    Production brokers run with topic auto-creation off, so every topic is made
+    here with the configured partitions and replication and unlimited retention
+    (`EVENT_TOPIC_CONFIGS`); a projection's dead-letter topic `<topic>.dlq` is
+    made with its topic, so parking a poison event never depends on auto-creation.
+    The embedded broker, once restarted with empty memory, acknowledges writes to
+    a topic it no longer has and drops them, so the relay asks for its topics on
+    every batch (a cheap no-op when they exist) and a restart cannot swallow events.
+    A broker that refuses the configs gets the topics without them (and one warning).
     """
 
-    def __init__(self, bootstrap_servers: str, partitions: int, replication: int) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        partitions: int,
+        replication: int,
+        configs: dict[str, str] | None = None,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.partitions = partitions
         self.replication = replication
+        self.configs = dict(EVENT_TOPIC_CONFIGS if configs is None else configs)
         self._admin: AIOKafkaAdminClient | None = None
 
     async def ensure(self, topics: set[str]) -> None:
@@ -152,20 +175,33 @@ class TopicEnsurer:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
             await admin.start()
             self._admin = admin
+        wanted = sorted(topics | {dead_letter_topic(t) for t in topics if not t.endswith(".dlq")})
+        refused = await self._create(wanted, self.configs)
+        if refused:  # from now on without them: the relay asks on every batch
+            log.warning("the broker refused the topic configs %s; creating topics without them", self.configs)
+            self.configs = {}
+            await self._create(refused, {}, raise_on_error=True)
+
+    async def _create(self, topics: list[str], configs: dict[str, str], raise_on_error: bool = False) -> list[str]:
+        """Create `topics`; return those whose configs the broker refused (raise on other errors)."""
+        assert self._admin is not None
         result = await self._admin.create_topics(
-            [NewTopic(t, self.partitions, self.replication) for t in sorted(topics)]
+            [NewTopic(t, self.partitions, self.replication, topic_configs=dict(configs)) for t in topics]
         )
+        refused = []
         for topic, code, message in getattr(result, "topic_errors", []):
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise RuntimeError(f"cannot create topic {topic}: {code} {message}")
+            if code in (0, TOPIC_ALREADY_EXISTS):
+                continue
+            if code in CONFIG_REFUSED and configs and not raise_on_error:
+                refused.append(topic)
+                continue
+            raise RuntimeError(f"cannot create topic {topic}: {code} {message}")
+        return refused
 
     async def close(self) -> None:
         if self._admin is not None:
             admin, self._admin = self._admin, None
             await admin.close()
-
-
-TOPIC_ALREADY_EXISTS = 36
 
 
 def make_broker(settings: ServiceSettings, *, client_suffix: str = "") -> KafkaBroker:

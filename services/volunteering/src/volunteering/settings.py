@@ -8,7 +8,7 @@ from pydantic import Field
 
 class Settings(ServiceSettings):
     service_name: str = "volunteering"
-    port: int = 8004
+    port: int = Field(8004, alias="VOLUNTEERING_PORT")
     points_per_hour: int = Field(
         10,
         alias="VOLUNTEERING_POINTS_PER_HOUR",
