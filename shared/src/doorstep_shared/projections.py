@@ -115,7 +115,7 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class _RewindWhenBrokerLost(ConsumerRebalanceListener):  # type: ignore[misc]
+class _RewindWhenBrokerLost(ConsumerRebalanceListener):
     """On every assignment (a restarted broker forgot the group: we join it again),
     compare what the broker holds with what was applied before consuming."""
 

@@ -18,15 +18,17 @@ The new read model is built in a `Shadow` while the live runner keeps applying
 to the old one; at the end the live runner is stopped, the shadow catches up to
 the log's end and to Kafka's current end offsets, the shadow is swapped in, and
 the live runner starts again (stream versions skip what the shadow applied).
+A replay from the log alone does not stop the live runner: its writers are held
+off (`Shadow.writers_held`) while the shadow catches up to the log's end and is
+swapped in, which spares a consumer group rejoin (seconds of stale reads).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -35,10 +37,8 @@ from sqlalchemy import func, select
 from doorstep_shared.db import Database
 from doorstep_shared.domain import Conflict
 from doorstep_shared.eventstore import EventStore
-from doorstep_shared.messaging import Envelope, make_broker
-from doorstep_shared.migrations import upgrade
-from doorstep_shared.projections import Projection, ProjectionRunner
-from doorstep_shared.settings import ServiceSettings
+from doorstep_shared.messaging import Envelope
+from doorstep_shared.projections import Projection, ProjectionRunner, _lock_key
 from doorstep_shared.shadow import Shadow
 
 EVENT_LOG, KAFKA, BOTH = "event log", "Kafka", "event log and Kafka"
@@ -134,6 +134,7 @@ class Rebuild:
         broker_factory: Callable[[], Any],
         from_kafka: bool = False,
         log_batch: int = 5000,
+        partitions: int = 3,
         kafka_timeout: float = 600.0,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
@@ -145,6 +146,7 @@ class Rebuild:
         self.bootstrap = bootstrap
         self.broker_factory = broker_factory
         self.log_batch = log_batch
+        self.partitions = partitions  # per topic, as created; with those applied from, what to lock
         self.kafka_timeout = kafka_timeout
         self.on_progress = on_progress or (lambda p: None)
         if not self.projection.tables:
@@ -247,12 +249,10 @@ class Rebuild:
                 progress.total += sum(ends.values())
                 await runner.start()
                 await runner.wait_caught_up(ends, self.kafka_timeout)
-            if stop_live is not None:
-                await stop_live()
-                stopped = True
-            progress.total += await self._log_total(after=position)
-            await self._replay_log(runner, position)
-            if self.foreign:
+            if self.foreign:  # the live runner moves to the shadow's consumer group
+                if stop_live is not None:
+                    await stop_live()
+                    stopped = True
                 ends = await self._kafka_ends()
                 await runner.wait_caught_up(ends, self.kafka_timeout)
                 await runner.stop()
@@ -263,8 +263,13 @@ class Rebuild:
                         "(the topics no longer hold the whole history); the read model was left as it is",
                         field="name",
                     )
-            progress.state = "swapping"
-            await self.shadow.swap(tracking=bool(self.foreign), generation=generation if self.foreign else None)
+            async with self.shadow.writers_held(await self._lock_keys()) as held:
+                progress.total += await self._log_total(after=position)
+                await self._replay_log(runner, position)
+                progress.state = "swapping"
+                await self.shadow.swap(
+                    held, tracking=bool(self.foreign), generation=generation if self.foreign else None
+                )
             if self.foreign:
                 self.live.generation = generation
             async with self.db.transaction() as session:
@@ -288,6 +293,15 @@ class Rebuild:
                 await start_live()
         self.on_progress(progress)
         return progress
+
+    async def _lock_keys(self) -> list[int]:
+        """The advisory lock keys of every partition the live runner may apply from, in its order."""
+        partitions = {(t, p) for t in self.live.topics for p in range(self.partitions)}
+        partitions |= set(await self.live.tracked_offsets())
+        consumer = getattr(self.live._subscriber, "consumer", None)
+        with contextlib.suppress(Exception):
+            partitions |= {(tp.topic, tp.partition) for tp in consumer.assignment()} if consumer else set()
+        return [_lock_key(f"{self.service}.{self.name}:{t}:{p}") for t, p in sorted(partitions)]
 
     async def _log_total(self, after: int = 0) -> int:
         if not self.own:
@@ -360,91 +374,3 @@ async def topic_offsets(
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
     return (await topic_offsets(bootstrap, topics))[1]
-
-
-@contextlib.contextmanager
-def replay_gc(gen0_threshold: int = 20_000) -> Iterator[None]:
-    """Garbage collection tuned for a replay in a process of its own, restored afterwards.
-
-    A replay's batches keep thousands of live objects each; at the default
-    thresholds they trigger collection after collection, the older ones walking
-    every module, statement and row the process holds. Freezing what exists
-    before the replay and collecting the young generation less often made a
-    rebuild about 1.5x faster (8.9k -> 13.7k events/s on 12k events).
-    """
-    thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(gen0_threshold, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-async def rebuild_offline(
-    definition: Any,
-    settings: ServiceSettings,
-    only: str | None = None,
-    *,
-    from_kafka: bool = False,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> dict[str, Progress]:
-    """Rebuild a stopped service's read models (all, or `only`); a refusal is reported, not raised.
-
-    Projections that keep no read model (reactions) are skipped unless named.
-    """
-    db = Database(settings.resolved_database_url)
-    await upgrade(db, definition.migrations_path)
-    store = definition.store or EventStore(definition.core, definition.registry, definition.upcasters)
-    report: dict[str, Progress] = {}
-    try:
-        for projection in definition.projections:
-            if (only and projection.name != only) or (not only and not projection.tables):
-                continue
-            report[projection.name] = await _rebuild_one(
-                definition, settings, db, store, projection, from_kafka, on_progress
-            )
-        if only and only not in report:
-            report[only] = Progress(only, "-", state="refused", error=f"{definition.name} has no projection {only}")
-    finally:
-        await db.dispose()
-    return report
-
-
-async def _rebuild_one(
-    definition: Any,
-    settings: ServiceSettings,
-    db: Database,
-    store: EventStore,
-    projection: Projection,
-    from_kafka: bool,
-    on_progress: Callable[[Progress], None] | None,
-) -> Progress:
-    def broker() -> Any:
-        return make_broker(settings, client_suffix="-rebuild")
-
-    runner = ProjectionRunner(
-        db=db,
-        tables=definition.core,
-        projection=projection,
-        broker_factory=broker,
-        service=definition.name,
-        topic_prefix=settings.topic_prefix,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-    )
-    try:
-        rebuild = Rebuild(
-            runner,
-            store,
-            bootstrap=settings.kafka_bootstrap_servers,
-            broker_factory=broker,
-            from_kafka=from_kafka,
-            on_progress=on_progress,
-        )
-    except RebuildRefused as exc:
-        return Progress(projection.name, "-", state="refused", error=exc.detail)
-    with replay_gc(), contextlib.suppress(Exception):  # the progress says what went wrong
-        await rebuild.run()
-    return rebuild.progress

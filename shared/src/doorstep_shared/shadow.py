@@ -126,15 +126,35 @@ class Shadow:
 
     # the swap -------------------------------------------------------------------
 
-    async def swap(self, *, tracking: bool, generation: int | None = None) -> None:
+    @contextlib.asynccontextmanager
+    async def writers_held(self, lock_keys: list[int]) -> AsyncIterator[AsyncConnection | None]:
+        """Keep the live projection's writers out until the swap is done.
+
+        SQLite: the live database's in-process write lock (only a worker process
+        applies projections). PostgreSQL: the advisory lock of every partition, in
+        the order the runner takes them, on a transaction the swap then runs in; a
+        runner reads its applied versions only once it holds them, so whatever it
+        applies next is measured against the swapped-in versions.
+        """
+        if self.live.is_sqlite:
+            async with self.live.write_lock():
+                yield None
+        else:
+            async with self.live.engine.begin() as conn:
+                for key in lock_keys:
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                yield conn
+
+    async def swap(self, held: AsyncConnection | None, *, tracking: bool, generation: int | None = None) -> None:
         """Replace the live read model and this projection's bookkeeping, in one transaction.
 
-        `tracking`: replace the projection's Kafka offsets with the shadow's too (a
-        replay from Kafka); a replay from the event log keeps the live ones, which
-        still say where the live consumer group is. `generation`: the consumer
-        group the live runner moves to (the one the shadow consumed in).
+        Call inside `writers_held`, with what it yielded. `tracking`: replace the
+        projection's Kafka offsets with the shadow's too (a replay from Kafka); a
+        replay from the event log keeps the live ones, which still say where the
+        live consumer group is. `generation`: the consumer group the live runner
+        moves to (the one the shadow consumed in).
         """
-        async with self._swap_connection() as (conn, live_schema, shadow_schema):
+        async with self._swap_connection(held) as (conn, live_schema, shadow_schema):
             for table in reversed(self.tables):
                 await conn.execute(delete(_at(table, live_schema)))
             for table in self.tables:
@@ -150,18 +170,18 @@ class Shadow:
                 await conn.execute(insert(gens).values(projection=self.name, generation=generation))
 
     @contextlib.asynccontextmanager
-    async def _swap_connection(self) -> AsyncIterator[tuple[AsyncConnection, str | None, str | None]]:
-        if self.live.is_sqlite:
-            if self.live.checkpointer is not None:
-                self.live.checkpointer.wrote()
-            # this process's writers queue on the live write lock; BEGIN IMMEDIATE then
-            # takes both files' SQLite locks, waiting for other processes without blocking
-            writer = self.db.engine.execution_options(doorstep_write=True)
-            async with self.live.write_lock(), writer.begin() as conn:
-                yield conn, LIVE, "main"
-        else:
-            async with self.live.engine.begin() as conn:
-                yield conn, None, self.schema
+    async def _swap_connection(
+        self, held: AsyncConnection | None
+    ) -> AsyncIterator[tuple[AsyncConnection, str | None, str | None]]:
+        if held is not None:
+            yield held, None, self.schema
+            return
+        if self.live.checkpointer is not None:
+            self.live.checkpointer.wrote()
+        # BEGIN IMMEDIATE takes both files' SQLite locks, waiting for other processes without blocking
+        writer = self.db.engine.execution_options(doorstep_write=True)
+        async with writer.begin() as conn:
+            yield conn, LIVE, "main"
 
     def _q(self, name: str) -> str:
         return str(self.live.engine.dialect.identifier_preparer.quote(name))

@@ -90,7 +90,9 @@ async def test_an_own_topic_projection_is_rebuilt_from_the_event_log_without_a_b
     async with db.transaction() as s:
         await s.execute(counters.delete().where(counters.c.id == "a"))
     seen: list[int] = []
-    progress = await rebuild_of(runner, store, NO_BROKER, log_batch=4, on_progress=lambda p: seen.append(p.events)).run()
+    progress = await rebuild_of(
+        runner, store, NO_BROKER, log_batch=4, on_progress=lambda p: seen.append(p.events)
+    ).run()
     assert progress.state == "done" and progress.source == EVENT_LOG
     assert progress.events == 13 and progress.total == 13 and progress.rate > 0
     assert seen[0] < 13  # reported batch by batch
@@ -147,17 +149,24 @@ async def test_events_appended_during_the_rebuild_are_caught_up_before_the_swap(
     store = EventStore(core, registry)
     await bump(db, store, "a", open_first=True)
     runner = runner_for(db, NO_BROKER, "t-y.")
-    stopped: list[bool] = []
+    rebuild = rebuild_of(runner, store, NO_BROKER)
+    lock_keys = rebuild._lock_keys
 
-    async def stop_live() -> None:  # the live runner stops; commands go on meanwhile
-        stopped.append(True)
+    async def commands_go_on() -> list[int]:  # the last moment before the live writers are held off
         await bump(db, store, "a", 7)
+        return await lock_keys()
+
+    rebuild._lock_keys = commands_go_on  # type: ignore[method-assign]
+    hooks: list[str] = []
+
+    async def stop_live() -> None:
+        hooks.append("stop")
 
     async def start_live() -> None:
-        stopped.append(False)
+        hooks.append("start")
 
-    await rebuild_of(runner, store, NO_BROKER).run(stop_live=stop_live, start_live=start_live)
-    assert stopped == [True, False]
+    await rebuild.run(stop_live=stop_live, start_live=start_live)
+    assert hooks == []  # a replay from the log holds the live runner off, it does not stop it
     assert await values(db) == {"a": 7}
 
 
