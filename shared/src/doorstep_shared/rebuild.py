@@ -221,6 +221,7 @@ class Rebuild:
         """Build the shadow, catch up with the live runner stopped, swap; the live runner
         starts again whatever happens. Raises RebuildRefused on a hole in the history."""
         progress = self.progress
+        progress.started = time.perf_counter()
         stopped = False
         generation = await self.live._load_generation() + 1
         runner: _ShadowRunner | None = None
