@@ -368,18 +368,26 @@ async def run(
             p.terminate()
             p.wait(10)
 
-    # rebuild the (now stopped) service's directory read model from its topics
-    from doorstep_shared.rebuild import rebuild_offline
+    # rebuild the (now stopped) service's directory read model: from its event log (the
+    # default), then from its topics (forced) to compare the two sources on the same events
+    from doorstep_shared.offline import rebuild_offline
     from registration.bootstrap import build_definition
     from registration.settings import Settings
 
     settings = Settings(
         KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, DOORSTEP_VAR_DIR=str(workdir / "registration"), LOG_LEVEL="WARNING"
     )
-    report = await rebuild_offline(build_definition(settings), settings, only="directory")
-    events, seconds = report["directory"]
+    from_log = (await rebuild_offline(build_definition(settings), settings, only="directory"))["directory"]
+    from_kafka = (await rebuild_offline(build_definition(settings), settings, only="directory", from_kafka=True))[
+        "directory"
+    ]
     out.update(
-        rebuild_events=events, rebuild_seconds=round(seconds, 2), rebuild_events_per_s=round(events / seconds, 1)
+        rebuild_events=from_log.events,
+        rebuild_seconds=round(from_log.seconds, 2),
+        rebuild_events_per_s=round(from_log.rate, 1),
+        rebuild_source=from_log.source if from_log.state == "done" else f"{from_log.state}: {from_log.error}",
+        rebuild_from_log_events_per_s=round(from_log.rate, 1),
+        rebuild_from_kafka_events_per_s=round(from_kafka.rate, 1) if from_kafka.state == "done" else None,
     )
     results["registration"] = out
     baseline = await crud_baseline(workdir, duration, rate)

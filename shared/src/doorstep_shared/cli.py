@@ -161,16 +161,34 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> None:
-    """Offline rebuild: clear the read models, replay every topic to its end, exit."""
-    from doorstep_shared.rebuild import rebuild_offline
+    """Rebuild a stopped service's read models: own topics from its event log (no broker
+    needed), other services' topics from Kafka if it still holds their whole history."""
+    from doorstep_shared.offline import rebuild_offline
+    from doorstep_shared.rebuild import Progress
 
     module = load_service(args.service)
     settings = module.Settings()
     definition = module.build_definition(settings)
-    report = asyncio.run(rebuild_offline(definition, settings, only=args.projection))
-    for name, (events, seconds) in report.items():
-        rate = events / seconds if seconds else 0.0
-        print(f"{args.service}.{name}: {events} events in {seconds:.2f}s ({rate:,.0f} events/s)")
+    shown = {"at": time.monotonic()}
+
+    def progress(p: Progress) -> None:
+        if p.state == "replaying" and time.monotonic() - shown["at"] >= 1.0:
+            shown["at"] = time.monotonic()
+            print(
+                f"{args.service}.{p.projection}: {p.events:,}/{p.total:,} events ({p.rate:,.0f} events/s)", flush=True
+            )
+
+    report = asyncio.run(rebuild_offline(definition, settings, only=args.projection, on_progress=progress))
+    failed = False
+    for name, p in report.items():
+        if p.state == "done":
+            rate = f"{p.rate:,.0f} events/s"
+            print(f"{args.service}.{name}: {p.events:,} events in {p.seconds:.2f}s ({rate}), source: {p.source}")
+        else:
+            failed = True
+            print(f"{args.service}.{name}: {p.state}: {p.error}", file=sys.stderr)
+    if failed:
+        raise SystemExit(1)
 
 
 def cmd_republish(args: argparse.Namespace) -> None:
@@ -324,7 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_makemigrations)
 
-    p = sub.add_parser("rebuild", help="rebuild a service's read models from the topics (service stopped)")
+    p = sub.add_parser(
+        "rebuild", help="rebuild a service's read models from its event log, or from Kafka (service stopped)"
+    )
     p.add_argument("service")
     p.add_argument("--projection", default=None)
     p.set_defaults(func=cmd_rebuild)

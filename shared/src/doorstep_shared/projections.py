@@ -8,8 +8,9 @@ event is recognised and skipped. Only after that commit is the Kafka offset
 committed. An event that keeps failing goes to `<topic>.dlq` with its error and
 the runner moves on; an infrastructure failure rewinds and retries instead.
 
-Rebuild = clear the read model and its tracking, bump the projection's
-generation (which names a fresh consumer group) and replay from the start.
+A rebuild (doorstep_shared.rebuild) builds a new read model beside this one,
+from the service's event log or from Kafka, and swaps it in; `reset` and
+`rebuild` here replay in place from the topics alone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,24 @@ class Projection:
         self.handlers: dict[str, Handler] = {}
         self._batch_start: BatchStart | None = None
         self._batch_end: BatchEnd | None = None
+        self._rebuilt: list[BatchEnd] = []
+
+    def with_topics(self, topics: Sequence[str]) -> Projection:
+        """The same read model (name, tables, handlers, hooks) fed from `topics` only."""
+        copy = Projection(self.name, topics, self.tables)
+        copy.handlers = self.handlers
+        copy._batch_start, copy._batch_end, copy._rebuilt = self._batch_start, self._batch_end, self._rebuilt
+        return copy
+
+    def after_rebuild(self, fn: BatchEnd) -> BatchEnd:
+        """Register a hook run once a rebuilt read model was swapped in (to reload what
+        the process keeps in memory from it); rebuild sessions skip such side effects."""
+        self._rebuilt.append(fn)
+        return fn
+
+    async def rebuilt(self, session: AsyncSession) -> None:
+        for fn in self._rebuilt:
+            await fn(session)
 
     def before_batch(self, fn: BatchStart) -> BatchStart:
         """Register a hook run before a batch's events (to load what they touch at once)."""
@@ -96,7 +115,7 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class _RewindWhenBrokerLost(ConsumerRebalanceListener):  # type: ignore[misc]
+class _RewindWhenBrokerLost(ConsumerRebalanceListener):
     """On every assignment (a restarted broker forgot the group: we join it again),
     compare what the broker holds with what was applied before consuming."""
 
@@ -595,6 +614,17 @@ class ProjectionRunner:
         return new
 
     async def rebuild(self) -> None:
+        """Replay in place from the topics (they must hold the whole history)."""
         await self.stop()
         await self.reset()
         await self.start()
+
+    async def swapped(self) -> None:
+        """A rebuilt read model replaced this one's tables: wake readers it satisfies."""
+        keys = set(self._waiters)
+        if not keys:
+            return
+        async with self.db.engine.connect() as conn:
+            versions = await self._load_versions(conn, keys)
+        for key, version in versions.items():
+            self._note_applied(key, version)

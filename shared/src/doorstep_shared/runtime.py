@@ -34,6 +34,7 @@ from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
 from doorstep_shared.problems import install_problem_handlers
 from doorstep_shared.projections import Projection, ProjectionRunner
+from doorstep_shared.rebuild import Rebuild, RebuildRefused
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ProcessRole, ServiceSettings
 from doorstep_shared.uow import Handler, execute, fingerprint
@@ -359,6 +360,7 @@ def admin_router() -> APIRouter:
     @router.get("", summary="Projections: generation, consumer group, offsets, dead letters")
     async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[dict[str, Any]]:
         principal.require_role(Role.CITY_ADMIN)
+        rebuilds = runtime.extras.get("rebuilds", {})
         out = []
         for runner in runtime.runners.values():
             offsets = await runner.tracked_offsets()
@@ -372,12 +374,25 @@ def admin_router() -> APIRouter:
                     "consuming": runner.consuming,
                     "dead_letters": runner.dead_letters,
                     "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
+                    "rebuild": rebuilds[runner.name][0].progress.as_dict() if runner.name in rebuilds else None,
                 }
             )
         return out
 
-    @router.post("/{name}/rebuild", status_code=202, summary="Clear a read model and replay its topics")
-    async def rebuild(name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
+    @router.post(
+        "/{name}/rebuild",
+        status_code=202,
+        response_model=None,
+        summary="Rebuild a read model beside the live one and swap it in",
+        description=(
+            "Own topics are replayed from the service's event log, other services' topics from Kafka "
+            "once it is checked to hold their whole history (409 otherwise, nothing changed). Queries "
+            "keep answering from the old read model until the swap. `wait=true` answers when done."
+        ),
+    )
+    async def rebuild(
+        name: str, principal: CurrentPrincipal, runtime: RuntimeDep, wait: bool = False
+    ) -> dict[str, Any] | JSONResponse:
         principal.require_role(Role.CITY_ADMIN)
         runner = runtime.runners.get(name)
         if runner is None:
@@ -389,10 +404,43 @@ def admin_router() -> APIRouter:
                 f"(port {runtime.settings.worker_listen_port}); rebuild it there",
                 field="name",
             )
-        await runner.rebuild()
-        return {"name": name, "generation": runner.generation, "group_id": runner.group_id()}
+        jobs: dict[str, tuple[Rebuild, asyncio.Task[Any]]] = runtime.extras.setdefault("rebuilds", {})
+        if name in jobs and not jobs[name][1].done():
+            raise Conflict(f"projection {name} is being rebuilt", field="name")
+        job = Rebuild(
+            runner,
+            runtime.store,
+            bootstrap=runtime.settings.kafka_bootstrap_servers,
+            broker_factory=lambda: make_broker(runtime.settings, client_suffix="-rebuild"),
+            partitions=runtime.settings.kafka_topic_partitions,
+        )
+        await job.check()  # refuses (409) before anything is touched
+
+        async def stop_live() -> None:
+            runtime._runners_started.discard(name)
+            await runner.stop()
+
+        async def start_live() -> None:
+            runtime._spawn(runtime._start_runner(name), f"projection-{name}")
+
+        task = asyncio.ensure_future(job.run(stop_live=stop_live, start_live=start_live))
+        task.add_done_callback(_log_rebuild)
+        runtime._tasks.append(task)  # cancelled when the service stops
+        jobs[name] = (job, task)
+        if wait:
+            with contextlib.suppress(Exception):  # the progress says what went wrong
+                await asyncio.shield(task)
+            if job.progress.state == "refused":
+                raise RebuildRefused(job.progress.error or "refused", field="name")
+            return JSONResponse(job.progress.as_dict(), status_code=200 if job.progress.state == "done" else 500)
+        return job.progress.as_dict()
 
     return router
+
+
+def _log_rebuild(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("rebuild did not complete: %s", task.exception())
 
 
 def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:

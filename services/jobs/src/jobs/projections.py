@@ -17,6 +17,7 @@ from doorstep_shared.db import upsert
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.shadow import REPLAYING
 from doorstep_shared.uow import UnitOfWork
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,8 @@ ERASED = "erased"
 
 def _note(session: AsyncSession, index: MatchIndex, change: Callable[[MatchIndex], None]) -> None:
     info = session.sync_session.info
+    if info.get(REPLAYING):  # a rebuild writes a shadow read model: the index reloads after its swap
+        return
     info.setdefault(INDEX_CHANGES, []).append((index, change))
 
 
@@ -373,6 +376,8 @@ def read_model_projection(index: MatchIndex) -> Projection:
             outcome=env.data["outcome"],
         )
 
+    p.after_rebuild(lambda session: reload_index(index, session))
+
     return p
 
 
@@ -515,6 +520,8 @@ def residents_projection(index: MatchIndex) -> Projection:
             await session.execute(update(table).where(table.c.resident_id == rid).values(resident_id=ERASED))
         _note(session, index, lambda i: i.drop_resident(rid))
 
+    p.after_rebuild(lambda session: reload_index(index, session))
+
     return p
 
 
@@ -558,6 +565,12 @@ def reactions_projection(store: EventStore) -> Projection:
         await uow.flush()
 
     return p
+
+
+async def reload_index(index: MatchIndex, session: AsyncSession) -> None:
+    """Refill the index from a rebuilt read model (the rebuild did not feed it)."""
+    index.__init__(index.shortlist_factor)  # type: ignore[misc]
+    await load_index(index, session)
 
 
 async def load_index(index: MatchIndex, session: AsyncSession) -> None:
