@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
