@@ -15,6 +15,7 @@ import importlib.resources
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Union
 
@@ -29,6 +30,8 @@ from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Ro
 from doorstep_shared.db import Database
 from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
+from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from doorstep_shared.idempotency import checked_key
 from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
@@ -245,7 +248,7 @@ class Runtime:
         retries: int = 0,
     ) -> JSONResponse:
         """Run a command handler in one transaction; `retries` re-runs it after a lost race."""
-        key = request.headers.get("Idempotency-Key")
+        key = checked_key(request.headers.get(IDEMPOTENCY_HEADER))
         path = request.scope["path"]  # not request.url: building a URL object costs more than the rest of this
         scoped = f"{principal.subject if principal else '-'}:{request.method}:{path}:{key}" if key else None
         meta = {
@@ -263,6 +266,7 @@ class Runtime:
             status_code=status_code,
             after_commit=self.relay.notify,
             retries=retries,
+            idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
         )
         headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
         return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
