@@ -32,6 +32,7 @@ from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from doorstep_shared.idempotency import checked_key
+from doorstep_shared.inputs import MAX_POSITION
 from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
@@ -340,10 +341,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def consistent_read(
     request: Request,
     response: Response,
-    after: Annotated[int | None, Query(ge=0, description="Wait until this log position is applied")] = None,
-    after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Wait until this log position is applied")
+    ] = None,
+    after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0, le=MAX_POSITION)] = None,
 ) -> bool:
-    """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`."""
+    """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`.
+
+    Positions are bounded by what the log's BIGINT holds: a larger one is a 422,
+    not an overflow in the database driver.
+    """
     position = after if after is not None else after_header
     if position is None:
         return True

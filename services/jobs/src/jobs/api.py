@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from doorstep_shared.auth import CurrentPrincipal, Principal, Role
 from doorstep_shared.domain import Forbidden, NotFound, utcnow
+from doorstep_shared.inputs import Offset
 from doorstep_shared.runtime import ConsistentRead, Runtime, RuntimeDep
 from doorstep_shared.uow import CommandResult, UnitOfWork
 from fastapi import APIRouter, Query, Request
@@ -127,7 +128,7 @@ async def list_jobs(
     status: Literal["draft", "published", "filled", "closed", "expired"] | None = "published",
     employment_type: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     partner_id = principal.partner_id if principal.role == Role.PARTNER else None
     if partner_id is None and principal.role != Role.RESIDENT:
