@@ -45,6 +45,10 @@ PURGE_BATCH = 500
 _LOCK_CLASS = 0x1DE7
 
 
+class KeyReused(Conflict):
+    """The key already answered a different request (a client bug, never retried)."""
+
+
 @dataclasses.dataclass
 class IdempotentReply:
     status_code: int
@@ -96,7 +100,7 @@ async def stored_reply(
         await session.execute(delete(table).where(table.c.key == key))
         return None
     if row.request_hash != request_hash:
-        raise Conflict(f"{HEADER} was already used with a different request", field=HEADER)
+        raise KeyReused(f"{HEADER} was already used with a different request", field=HEADER)
     return IdempotentReply(row.status_code, row.response, replayed=True)
 
 

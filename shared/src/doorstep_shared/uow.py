@@ -23,6 +23,7 @@ from doorstep_shared.eventstore import ConcurrencyConflict, EventStore, StoredEv
 from doorstep_shared.idempotency import (
     DEFAULT_TTL,
     IdempotentReply,
+    KeyReused,
     purge_now_and_then,
     remember,
     serialise_attempts,
@@ -200,10 +201,10 @@ async def _execute_once(
             body = result.to_json()
             if key is not None:
                 await remember(session, table, key, request_fingerprint, status_code, body)
-    except (IntegrityError, DomainError):
+    except (IntegrityError, DomainError) as exc:
         # the transactions above are ordered, so a racing attempt's reply was already seen;
         # this is a last check for a backend that let two through (the key's unique row stops the second)
-        if key is not None:
+        if key is not None and not isinstance(exc, KeyReused):
             async with db.session() as session:
                 found = await stored_reply(session, table, key, request_fingerprint, ttl)
             if found is not None:
