@@ -9,7 +9,7 @@ PostgreSQL text cannot hold NUL, and a list of 20,000 skills is not a resident's
   and one validator walks each field's value: integers must fit a BIGINT and
   text must hold no control characters. Free text (`Text`: descriptions, notes)
   may hold line breaks and tabs; every other string is one line.
-- `Position` and `Offset` bound the integers that queries and headers carry.
+- `Position`, `Offset` and `QueryText` bound what queries and headers carry.
 - `ControlCharacterGuard` refuses control characters in the path and the query
   string (which no body model sees) before any route runs.
 """
@@ -29,6 +29,7 @@ MAX_POSITION: Final = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 MIN_INTEGER: Final = -(2**63)
 MAX_OFFSET: Final = 100_000  # deeper pages are filters' work, not offsets'
 MAX_TEXT_LENGTH: Final = 5_000  # the longest free text any command takes
+MAX_QUERY_TEXT: Final = 100  # filters are codes, ids, statuses, skills
 LINE_BREAKS: Final = frozenset("\n\r\t")
 
 
@@ -43,6 +44,7 @@ MULTILINE: Final = _Multiline()
 Text = Annotated[str, MULTILINE]
 Position = Annotated[int, Query(ge=0, le=MAX_POSITION, description="A log position")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+QueryText = Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)]
 
 
 def control_character(value: str, *, multiline: bool = False) -> str | None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from doorstep_shared.auth import ADMIN_ROLES, CurrentPrincipal, Principal, Role
 from doorstep_shared.domain import Forbidden, InvalidInput, NotFound, as_utc
-from doorstep_shared.inputs import Offset
+from doorstep_shared.inputs import Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, Runtime, RuntimeDep
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -105,9 +105,9 @@ async def list_cases(
     runtime: RuntimeDep,
     _consistent: ConsistentRead,
     area: AreaCode | None = None,
-    state: str | None = None,
+    state: QueryText = None,
     kind: Annotated[str | None, Query(pattern="^(open|fixed|closed)$")] = None,
-    category: str | None = None,
+    category: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
@@ -372,7 +372,7 @@ async def list_visits(
     runtime: RuntimeDep,
     _consistent: ConsistentRead,
     area: AreaCode | None = None,
-    resident_id: str | None = None,
+    resident_id: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from doorstep_shared.auth import CurrentPrincipal, Principal, Role, TokenIssuer, Unauthorized
 from doorstep_shared.domain import utcnow
-from doorstep_shared.inputs import Offset
+from doorstep_shared.inputs import Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, RuntimeDep
 from doorstep_shared.uow import UnitOfWork
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -157,11 +157,11 @@ async def list_residents(
     runtime: RuntimeDep,
     vault: Vault,
     _: ConsistentRead,
-    community_code: str | None = None,
-    grid_code: str | None = None,
+    community_code: QueryText = None,
+    grid_code: QueryText = None,
     tag: Tag | None = None,
     employment_status: EmploymentStatus | None = None,
-    skill: str | None = None,
+    skill: QueryText = None,
     status: Literal["active", "moved_out", "erased"] | None = "active",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
@@ -460,8 +460,8 @@ async def list_partners(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _: ConsistentRead,
-    kind: str | None = None,
-    status: str | None = None,
+    kind: QueryText = None,
+    status: QueryText = None,
 ) -> list[dict[str, Any]]:
     async with runtime.db.session() as s:
         return await views.list_partners(s, principal, kind, status)
