@@ -3,13 +3,19 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+# `make fuzz`: examples per operation and input mode, seconds per service, databases
+FUZZ_EXAMPLES ?= 100
+FUZZ_SECONDS ?= 300
+FUZZ_BACKENDS ?= $(if $(filter postgres%,$(DATABASE_URL)),sqlite$(,)postgresql,sqlite)
+, := ,
 
-.PHONY: help install run test test-unit test-postgres lint typecheck bench rebuild migrate clean
+.PHONY: help install run test test-unit test-postgres fuzz lint typecheck bench rebuild migrate clean
 
 help:
 	@echo "make run         start the embedded broker and all four services (Ctrl-C stops)"
 	@echo "make test        run every test (SQLite; PostgreSQL too when DATABASE_URL is set)"
 	@echo "make test-unit   unit tests only (no broker, no database)"
+	@echo "make fuzz        fuzz every service's OpenAPI (schemathesis); 0 server errors expected"
 	@echo "make lint        ruff check and format check"
 	@echo "make typecheck   mypy"
 	@echo "make bench       benchmarks; results in bench/results.json"
@@ -32,6 +38,11 @@ test: install
 
 test-unit: install
 	$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
+
+# the same test `make test` runs (a few examples per operation, ~1 minute), with many more examples
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BACKENDS=$(FUZZ_BACKENDS) \
+		$(UV) run --frozen pytest tests/fuzz -p no:logging -s -q $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check shared services tests bench

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorstep_shared.domain import DomainError
+from doorstep_shared.inputs import ControlCharacterGuard
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("doorstep.problems")
@@ -57,6 +58,9 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Every error as problem+json; control characters in paths and queries refused up front."""
+    app.add_middleware(ControlCharacterGuard)
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> ProblemResponse:
         errors = [{"field": exc.field, "detail": exc.detail}] if exc.field else None

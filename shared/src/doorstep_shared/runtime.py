@@ -15,6 +15,7 @@ import importlib.resources
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Union
 
@@ -29,6 +30,9 @@ from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Ro
 from doorstep_shared.db import Database
 from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
+from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from doorstep_shared.idempotency import checked_key
+from doorstep_shared.inputs import MAX_POSITION
 from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
@@ -246,7 +250,7 @@ class Runtime:
         retries: int = 0,
     ) -> JSONResponse:
         """Run a command handler in one transaction; `retries` re-runs it after a lost race."""
-        key = request.headers.get("Idempotency-Key")
+        key = checked_key(request.headers.get(IDEMPOTENCY_HEADER))
         path = request.scope["path"]  # not request.url: building a URL object costs more than the rest of this
         scoped = f"{principal.subject if principal else '-'}:{request.method}:{path}:{key}" if key else None
         meta = {
@@ -264,6 +268,7 @@ class Runtime:
             status_code=status_code,
             after_commit=self.relay.notify,
             retries=retries,
+            idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
         )
         headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
         return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
@@ -337,10 +342,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def consistent_read(
     request: Request,
     response: Response,
-    after: Annotated[int | None, Query(ge=0, description="Wait until this log position is applied")] = None,
-    after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Wait until this log position is applied")
+    ] = None,
+    after_header: Annotated[int | None, Header(alias="X-After-Position", ge=0, le=MAX_POSITION)] = None,
 ) -> bool:
-    """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`."""
+    """Dependency: honour `?after=` / `X-After-Position`, report `X-Consistency`.
+
+    Positions are bounded by what the log's BIGINT holds: a larger one is a 422,
+    not an overflow in the database driver.
+    """
     position = after if after is not None else after_header
     if position is None:
         return True

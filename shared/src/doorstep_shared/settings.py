@@ -77,6 +77,8 @@ class ServiceSettings(BaseSettings):
     # less often: each fetch costs CPU in the service and the broker even when idle.
     kafka_background_fetch_max_wait_ms: int = Field(250, alias="KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS")
     read_wait_timeout: float = Field(2.0, alias="READ_WAIT_TIMEOUT")
+    # how long a command's Idempotency-Key is remembered; an older key is unknown again
+    idempotency_ttl_hours: float = Field(24.0, alias="IDEMPOTENCY_TTL_HOURS", gt=0)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     role: ProcessRole = Field(ProcessRole.ALL, alias="DOORSTEP_ROLE")
     worker_port: int | None = Field(None, alias="DOORSTEP_WORKER_PORT")

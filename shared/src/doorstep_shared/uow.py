@@ -2,7 +2,7 @@
 
 Idempotency records live in the same transaction as the events they answer
 for, so a retried command (same `Idempotency-Key`) gets the first answer back
-and never appends twice, even when both attempts race.
+and never appends twice, even when both attempts race (see `idempotency`).
 """
 
 from __future__ import annotations
@@ -11,15 +11,25 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.db import Database
-from doorstep_shared.domain import Aggregate, Conflict, NotFound, utcnow
+from doorstep_shared.domain import Aggregate, Conflict, DomainError, NotFound
 from doorstep_shared.eventstore import ConcurrencyConflict, EventStore, StoredEvent
+from doorstep_shared.idempotency import (
+    DEFAULT_TTL,
+    IdempotentReply,
+    KeyReused,
+    purge_now_and_then,
+    remember,
+    serialise_attempts,
+    storage_key,
+    stored_reply,
+)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -116,13 +126,6 @@ class UnitOfWork:
 Handler = Callable[[UnitOfWork], Awaitable[CommandResult]]
 
 
-@dataclasses.dataclass
-class IdempotentReply:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
-
-
 def fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -138,27 +141,35 @@ async def execute(
     status_code: int = 200,
     after_commit: Callable[[], None] | None = None,
     retries: int = 0,
+    idempotency_ttl: timedelta = DEFAULT_TTL,
 ) -> IdempotentReply:
     """Run `handler` in one transaction; replay the stored reply for a known key.
 
     With `retries`, a command that lost an optimistic-concurrency race is run
     again from a fresh load (the handler re-decides on the new state).
     """
+    key = storage_key(idempotency_key) if idempotency_key else None
     for attempt in range(retries + 1):
         try:
-            return await _execute_once(
+            reply = await _execute_once(
                 db,
                 store,
                 handler,
                 meta=meta,
-                idempotency_key=idempotency_key,
+                key=key,
                 request_fingerprint=request_fingerprint,
                 status_code=status_code,
-                after_commit=after_commit,
+                ttl=idempotency_ttl,
             )
         except ConcurrencyConflict:
             if attempt == retries:
                 raise
+            continue
+        if not reply.replayed and after_commit is not None:
+            after_commit()
+        if key is not None:
+            purge_now_and_then(db, store.t.idempotency, idempotency_ttl)
+        return reply
     raise AssertionError("unreachable")
 
 
@@ -168,50 +179,35 @@ async def _execute_once(
     handler: Handler,
     *,
     meta: dict[str, Any],
-    idempotency_key: str | None,
+    key: str | None,
     request_fingerprint: str,
     status_code: int,
-    after_commit: Callable[[], None] | None,
+    ttl: timedelta,
 ) -> IdempotentReply:
     table = store.t.idempotency
-    if idempotency_key:
-        found = await _stored_reply(db, table, idempotency_key, request_fingerprint)
-        if found is not None:
-            return found
     try:
         async with db.transaction() as session:
+            if key is not None:
+                # after this, attempts with the same key are ordered: a later one sees the first's reply
+                await serialise_attempts(session, key)
+                found = await stored_reply(session, table, key, request_fingerprint, ttl)
+                if found is not None:
+                    return found
             uow = UnitOfWork(session, store, meta)
             result = await handler(uow)
             await uow.flush()
             if result.position == 0 and uow.appended:
                 result.position = max(e.position for e in uow.appended)
             body = result.to_json()
-            if idempotency_key:
-                await session.execute(
-                    insert(table).values(
-                        key=idempotency_key,
-                        request_hash=request_fingerprint,
-                        status_code=status_code,
-                        response=body,
-                        created_at=utcnow(),
-                    )
-                )
-    except (IntegrityError, ConcurrencyConflict):
-        if idempotency_key:  # a concurrent attempt with the same key won the race
-            found = await _stored_reply(db, table, idempotency_key, request_fingerprint)
+            if key is not None:
+                await remember(session, table, key, request_fingerprint, status_code, body)
+    except (IntegrityError, DomainError) as exc:
+        # the transactions above are ordered, so a racing attempt's reply was already seen;
+        # this is a last check for a backend that let two through (the key's unique row stops the second)
+        if key is not None and not isinstance(exc, KeyReused):
+            async with db.session() as session:
+                found = await stored_reply(session, table, key, request_fingerprint, ttl)
             if found is not None:
                 return found
         raise
-    if after_commit is not None:
-        after_commit()
     return IdempotentReply(status_code, body, replayed=False)
-
-
-async def _stored_reply(db: Database, table: Any, key: str, request_hash: str) -> IdempotentReply | None:
-    async with db.session() as s:
-        row = (await s.execute(select(table).where(table.c.key == key))).first()
-    if row is None:
-        return None
-    if row.request_hash != request_hash:
-        raise Conflict("Idempotency-Key was already used with a different request", field="Idempotency-Key")
-    return IdempotentReply(row.status_code, row.response, replayed=True)

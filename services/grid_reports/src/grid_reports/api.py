@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from doorstep_shared.auth import ADMIN_ROLES, CurrentPrincipal, Principal, Role
 from doorstep_shared.domain import Forbidden, InvalidInput, NotFound, as_utc
+from doorstep_shared.inputs import Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, Runtime, RuntimeDep
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -104,11 +105,11 @@ async def list_cases(
     runtime: RuntimeDep,
     _consistent: ConsistentRead,
     area: AreaCode | None = None,
-    state: str | None = None,
+    state: QueryText = None,
     kind: Annotated[str | None, Query(pattern="^(open|fixed|closed)$")] = None,
-    category: str | None = None,
+    category: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     filters: dict[str, Any] = {
         "state": state,
@@ -371,9 +372,9 @@ async def list_visits(
     runtime: RuntimeDep,
     _consistent: ConsistentRead,
     area: AreaCode | None = None,
-    resident_id: str | None = None,
+    resident_id: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     _staff(principal)
     if area is not None:
@@ -427,7 +428,7 @@ async def list_disputes(
     area: AreaCode | None = None,
     state: Annotated[str | None, Query(pattern="^(open|mediating|agreed|not_agreed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     _staff(principal)
     if area is not None:

@@ -2,36 +2,46 @@
 
 Shapes and types are checked here; the rules (allowed values, limits, states)
 are the domain's, so they hold whichever way a command arrives (HTTP, Open311,
-a visit finding).
+a visit finding). Every command is bounded (`doorstep_shared.inputs.Command`):
+no control characters, numbers that fit the database; `Text` may hold line breaks.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from doorstep_shared.inputs import Command as BoundedCommand
+from doorstep_shared.inputs import Text
+from pydantic import ConfigDict, Field, StringConstraints
+
+Kind = Annotated[str, StringConstraints(min_length=1, max_length=40)]  # checked against the domain's list
+PhotoUrl = Annotated[str, StringConstraints(min_length=1, max_length=2000)]  # the domain applies its own limit
+PartyId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class Command(BaseModel):
+class Command(BoundedCommand):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ReportCase(Command):
-    category: str = Field(description="public_opinion, neighbour_dispute, noise, dogs, facility, ...")
-    source: str = Field(description="resident, grid_worker, party_member_household, courier_sentinel, hotline")
+    category: Kind = Field(description="public_opinion, neighbour_dispute, noise, dogs, facility, ...")
+    source: Kind = Field(description="resident, grid_worker, party_member_household, courier_sentinel, hotline")
     community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
     grid_code: str | None = Field(None, min_length=15, max_length=15, pattern=r"^\d+$")
     building: str | None = Field(None, max_length=40)
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
     address: str | None = Field(None, max_length=200)
-    description: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list, description="https URLs; never fetched by the server")
-    priority: str = "normal"
+    description: Text = Field(min_length=1, max_length=2000)
+    photos: list[PhotoUrl] = Field(
+        default_factory=list, max_length=20, description="https URLs; never fetched by the server"
+    )
+    priority: Kind = "normal"
 
 
 class RejectCase(Command):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class MergeCase(Command):
@@ -43,18 +53,18 @@ class AssignCase(Command):
 
 
 class ResolveCase(Command):
-    resolution: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list)
+    resolution: Text = Field(min_length=1, max_length=2000)
+    photos: list[PhotoUrl] = Field(default_factory=list, max_length=20)
 
 
 class GiveFeedback(Command):
     satisfaction: int = Field(ge=1, le=5)
-    comment: str = Field("", max_length=1000)
+    comment: Text = Field("", max_length=1000)
 
 
 class FindingIn(Command):
-    finding: str = Field(description="wants_job, elderly_subsidy_check, home_safety_hazard, other")
-    note: str = Field("", max_length=1000)
+    finding: Kind = Field(description="wants_job, elderly_subsidy_check, home_safety_hazard, other")
+    note: Text = Field("", max_length=1000)
 
 
 class RecordVisit(Command):
@@ -62,15 +72,15 @@ class RecordVisit(Command):
     household_id: str | None = Field(None, max_length=40)
     community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
     grid_code: str = Field(min_length=15, max_length=15, pattern=r"^\d+$")
-    kind: str = "door_knock"
+    kind: Kind = "door_knock"
     visited_at: datetime | None = Field(None, description="defaults to now")
     findings: list[FindingIn] = Field(default_factory=list, max_length=10)
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
 
 class PartyIn(Command):
     party_id: str = Field(min_length=1, max_length=64)
-    kind: str = Field("resident", description="resident, household, organisation, other")
+    kind: Kind = Field("resident", description="resident, household, organisation, other")
 
 
 class OpenDispute(Command):
@@ -78,18 +88,18 @@ class OpenDispute(Command):
     community_code: str = Field(min_length=12, max_length=12, pattern=r"^\d+$")
     grid_code: str | None = Field(None, min_length=15, max_length=15, pattern=r"^\d+$")
     parties: list[PartyIn] = Field(min_length=2, max_length=20)
-    summary: str = Field(min_length=1, max_length=2000)
+    summary: Text = Field(min_length=1, max_length=2000)
 
 
 class HoldSession(Command):
     held_at: datetime | None = Field(None, description="defaults to now")
-    attendees: list[str] = Field(min_length=1, max_length=20)
-    notes: str = Field("", max_length=4000)
+    attendees: list[PartyId] = Field(min_length=1, max_length=20)
+    notes: Text = Field("", max_length=4000)
 
 
 class RecordAgreement(Command):
-    agreement: str = Field(min_length=1, max_length=4000)
+    agreement: Text = Field(min_length=1, max_length=4000)
 
 
 class EndWithoutAgreement(Command):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)

@@ -170,9 +170,14 @@ async def _params(request: Request) -> dict[str, str]:
             raise Open311Error(400, "body is not valid JSON") from exc
         if not isinstance(body, dict):
             raise Open311Error(400, "body must be a JSON object")
-        return {k: v for k, v in body.items() if v is not None}
+        # the form's values are strings; so are JSON's, but numbers are taken as their text
+        return {k: v if isinstance(v, str) else str(v) for k, v in body.items() if _scalar(v)}
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _float(params: dict[str, str], name: str) -> float | None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from doorstep_shared.auth import CurrentPrincipal, Principal, Role
 from doorstep_shared.domain import Forbidden, NotFound, utcnow
+from doorstep_shared.inputs import Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, Runtime, RuntimeDep
 from doorstep_shared.uow import CommandResult, UnitOfWork
 from fastapi import APIRouter, Query, Request
@@ -123,11 +124,11 @@ async def list_jobs(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _consistent: ConsistentRead,
-    area: str | None = None,
+    area: QueryText = None,
     status: Literal["draft", "published", "filled", "closed", "expired"] | None = "published",
-    employment_type: str | None = None,
+    employment_type: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     partner_id = principal.partner_id if principal.role == Role.PARTNER else None
     if partner_id is None and principal.role != Role.RESIDENT:
@@ -158,7 +159,7 @@ async def job_applications(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _c: ConsistentRead,
-    status: str | None = None,
+    status: QueryText = None,
 ) -> Any:
     async with runtime.db.session() as s:
         job = _found(await views.job(s, job_id), "job", "job_id")
@@ -339,7 +340,7 @@ async def candidates(job_id: str, principal: CurrentPrincipal, runtime: RuntimeD
 async def seekers(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    grid: str | None = None,
+    grid: QueryText = None,
     matches_each: Annotated[int, Query(ge=0, le=10)] = 3,
 ) -> Any:
     principal.require_role(*STAFF)
@@ -444,10 +445,10 @@ async def list_fairs(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _c: ConsistentRead,
-    area: str | None = None,
+    area: QueryText = None,
     date_from: date | None = Query(None, alias="from"),
     date_to: date | None = Query(None, alias="to"),
-    series_id: str | None = None,
+    series_id: QueryText = None,
 ) -> Any:
     async with runtime.db.session() as s:
         return await views.fairs(
@@ -576,7 +577,7 @@ async def _order_for(runtime: Runtime, principal: Principal, order_id: str) -> d
 
 @piecework.get("/piecework/orders", summary="Orders of a processor, or in an area for staff")
 async def list_orders(
-    principal: CurrentPrincipal, runtime: RuntimeDep, _c: ConsistentRead, area: str | None = None
+    principal: CurrentPrincipal, runtime: RuntimeDep, _c: ConsistentRead, area: QueryText = None
 ) -> Any:
     partner_id = principal.partner_id if principal.role == Role.PARTNER else None
     if partner_id is None:
@@ -724,8 +725,8 @@ async def list_courses(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _c: ConsistentRead,
-    area: str | None = None,
-    skill: str | None = None,
+    area: QueryText = None,
+    skill: QueryText = None,
 ) -> Any:
     async with runtime.db.session() as s:
         return await views.courses(s, area=area, skill=skill)
@@ -792,7 +793,7 @@ async def close_lead(
 
 
 @work.get("/totals", summary="Per-area totals: postings, applications, hires, piecework pay, completions")
-async def totals(principal: CurrentPrincipal, runtime: RuntimeDep, _c: ConsistentRead, area: str | None = None) -> Any:
+async def totals(principal: CurrentPrincipal, runtime: RuntimeDep, _c: ConsistentRead, area: QueryText = None) -> Any:
     principal.require_role(*STAFF)
     chosen = _require_area_staff(principal, area)
     async with runtime.db.session() as s:

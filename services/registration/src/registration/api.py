@@ -6,16 +6,35 @@ from typing import Annotated, Any, Literal
 
 from doorstep_shared.auth import CurrentPrincipal, Principal, Role, TokenIssuer, Unauthorized
 from doorstep_shared.domain import utcnow
+from doorstep_shared.inputs import Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, RuntimeDep
 from doorstep_shared.uow import UnitOfWork
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
 from registration import handlers, views
+from registration.commands import (
+    AreaCreate,
+    AvailabilityUpdate,
+    ConsentUpdate,
+    EmploymentStatus,
+    EmploymentUpdate,
+    LoginForm,
+    Move,
+    MoveOut,
+    PartnerCreate,
+    ProfileUpdate,
+    ResidentCreate,
+    SkillsUpdate,
+    StaffCreate,
+    Suspend,
+    Tag,
+    TagsUpdate,
+    Transfer,
+)
 from registration.domain.model import Resident
 from registration.models import Credential
 from registration.security import PiiVault, verify_password
@@ -50,7 +69,7 @@ class Token(BaseModel):
 
 
 @auth_router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)")
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep) -> Token:
+async def login(form: Annotated[LoginForm, Form()], runtime: RuntimeDep) -> Token:
     async with runtime.db.session() as s:
         cred = (
             await s.execute(select(Credential).where(col(Credential.username) == form.username))
@@ -77,13 +96,6 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 # areas -------------------------------------------------------------------------------------
 
 
-class AreaCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=32, examples=["330102001001"])
-    name: str = Field(min_length=1, max_length=100)
-    level: Literal["city", "district", "street", "community", "grid"]
-    parent_code: str | None = None
-
-
 @areas_router.post("", status_code=201, response_model=CommandAccepted)
 async def create_area(
     body: AreaCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
@@ -104,53 +116,6 @@ async def get_area(code: str, principal: CurrentPrincipal, runtime: RuntimeDep, 
 
 
 # residents ---------------------------------------------------------------------------------
-
-
-class Window(BaseModel):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
-    start: str = Field(pattern=r"^\d\d:\d\d$", examples=["08:30"])
-    end: str = Field(pattern=r"^\d\d:\d\d$", examples=["16:30"])
-    place: Literal["home", "workshop", "any"] = "any"
-
-
-class JobPreferences(BaseModel):
-    types: list[Literal["full_time", "part_time", "piecework", "odd_job", "public_welfare", "home_based"]] = []
-    min_pay_fen: int | None = Field(default=None, ge=0)
-    pay_unit: Literal["hour", "day", "month", "piece"] | None = None
-
-
-class Consent(BaseModel):
-    employment_matching: bool = False
-    share_with_partners: bool = False
-
-
-Tag = Literal[
-    "elderly",
-    "living_alone",
-    "disabled",
-    "unemployed",
-    "stay_at_home_parent",
-    "low_income",
-    "veteran",
-]
-EmploymentStatus = Literal["employed", "unemployed", "flexible", "retired", "student", "not_in_labour_force"]
-
-
-class ResidentCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=1, max_length=30, description="18-character resident ID (GB 11643)")
-    mobile: str = Field(min_length=1, max_length=20)
-    grid_code: str
-    building: str = Field(max_length=40)
-    unit: str = Field(max_length=40)
-    hukou: Literal["local", "non_local"]
-    household_id: str | None = Field(default=None, max_length=40)
-    tags: list[Tag] = []
-    skills: list[str] = []
-    availability: list[Window] = []
-    job_preferences: JobPreferences = JobPreferences()
-    employment_status: EmploymentStatus = "unemployed"
-    consent: Consent = Consent()
 
 
 @residents_router.post("", status_code=201, response_model=CommandAccepted)
@@ -192,14 +157,14 @@ async def list_residents(
     runtime: RuntimeDep,
     vault: Vault,
     _: ConsistentRead,
-    community_code: str | None = None,
-    grid_code: str | None = None,
+    community_code: QueryText = None,
+    grid_code: QueryText = None,
     tag: Tag | None = None,
     employment_status: EmploymentStatus | None = None,
-    skill: str | None = None,
+    skill: QueryText = None,
     status: Literal["active", "moved_out", "erased"] | None = "active",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with runtime.db.session() as s:
         return await views.list_residents(
@@ -235,16 +200,6 @@ async def resident_history(resident_id: str, principal: CurrentPrincipal, runtim
         }
         for e in events
     ]
-
-
-class ProfileUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
-    mobile: str | None = None
-    building: str | None = Field(default=None, max_length=40)
-    unit: str | None = Field(default=None, max_length=40)
-    household_id: str | None = Field(default=None, max_length=40)
-    hukou: Literal["local", "non_local"] | None = None
-    job_preferences: JobPreferences | None = None
 
 
 @residents_router.patch("/{resident_id}", response_model=CommandAccepted, summary="Update profile fields")
@@ -283,10 +238,6 @@ async def _act(
     )
 
 
-class SkillsUpdate(BaseModel):
-    skills: list[str]
-
-
 @residents_router.put("/{resident_id}/skills", response_model=CommandAccepted)
 async def update_skills(
     resident_id: str,
@@ -305,10 +256,6 @@ async def update_skills(
     )
 
 
-class AvailabilityUpdate(BaseModel):
-    availability: list[Window]
-
-
 @residents_router.put("/{resident_id}/availability", response_model=CommandAccepted)
 async def update_availability(
     resident_id: str,
@@ -319,10 +266,6 @@ async def update_availability(
 ) -> JSONResponse:
     windows = [w.model_dump() for w in body.availability]
     return await _act(runtime, request, principal, resident_id, windows, lambda r: r.update_availability(windows))
-
-
-class TagsUpdate(BaseModel):
-    tags: list[Tag]
 
 
 @residents_router.put("/{resident_id}/tags", response_model=CommandAccepted)
@@ -343,11 +286,6 @@ async def update_tags(
     )
 
 
-class ConsentUpdate(BaseModel):
-    employment_matching: bool | None = None
-    share_with_partners: bool | None = None
-
-
 @residents_router.put(
     "/{resident_id}/consent",
     response_model=CommandAccepted,
@@ -364,11 +302,6 @@ async def change_consent(
     return await _act(runtime, request, principal, resident_id, consent, lambda r: r.change_consent(consent))
 
 
-class EmploymentUpdate(BaseModel):
-    employment_status: EmploymentStatus
-    reason: str = Field(default="updated by staff", max_length=200)
-
-
 @residents_router.put("/{resident_id}/employment-status", response_model=CommandAccepted)
 async def change_employment(
     resident_id: str,
@@ -383,12 +316,6 @@ async def change_employment(
     return await _act(runtime, request, principal, resident_id, body.model_dump(), action)
 
 
-class Move(BaseModel):
-    grid_code: str
-    building: str = Field(max_length=40)
-    unit: str = Field(max_length=40)
-
-
 @residents_router.post("/{resident_id}/move", response_model=CommandAccepted, summary="Move within the community")
 async def move(
     resident_id: str, body: Move, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
@@ -400,10 +327,6 @@ async def move(
         payload=body.model_dump(),
         status_code=200,
     )
-
-
-class Transfer(Move):
-    community_code: str
 
 
 @residents_router.post(
@@ -433,10 +356,6 @@ async def transfer(
         payload=body.model_dump(),
         status_code=200,
     )
-
-
-class MoveOut(BaseModel):
-    reason: str = Field(default="moved out", max_length=200)
 
 
 @residents_router.post("/{resident_id}/move-out", response_model=CommandAccepted)
@@ -480,13 +399,6 @@ async def erase(
 # partners ----------------------------------------------------------------------------------
 
 
-class PartnerCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    kind: Literal["employer", "piecework_processor", "training_school", "social_organisation"]
-    credit_code: str = Field(min_length=1, max_length=30, description="Unified social credit code (GB 32100)")
-    area_code: str
-
-
 @partners_router.post("", status_code=201, response_model=CommandAccepted)
 async def register_partner(
     body: PartnerCreate, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
@@ -526,10 +438,6 @@ async def rotate_key(
     )
 
 
-class Suspend(BaseModel):
-    reason: str = Field(min_length=1, max_length=200)
-
-
 @partners_router.post("/{partner_id}/suspend", response_model=CommandAccepted)
 async def suspend_partner(
     partner_id: str,
@@ -552,8 +460,8 @@ async def list_partners(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     _: ConsistentRead,
-    kind: str | None = None,
-    status: str | None = None,
+    kind: QueryText = None,
+    status: QueryText = None,
 ) -> list[dict[str, Any]]:
     async with runtime.db.session() as s:
         return await views.list_partners(s, principal, kind, status)
@@ -568,20 +476,6 @@ async def get_partner(
 
 
 # staff -------------------------------------------------------------------------------------
-
-
-class StaffCreate(BaseModel):
-    username: str = Field(min_length=3, max_length=40)
-    password: str = Field(min_length=10, max_length=200)
-    role: Literal[
-        "city_admin",
-        "district_admin",
-        "street_admin",
-        "community_staff",
-        "grid_worker",
-        "team_leader",
-    ]
-    areas: list[str] = []
 
 
 @staff_router.post("", status_code=201, response_model=CommandAccepted)

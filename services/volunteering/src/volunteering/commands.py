@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, StringConstraints
-from sqlmodel import Field, SQLModel
+from doorstep_shared.inputs import Command as BoundedCommand
+from doorstep_shared.inputs import Text
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 Focus = Literal["elderly_care", "cleanup", "safety_patrol", "recreation", "after_school_class"]
 Channel = Literal["merchant", "time_bank"]
 AREA_CODE = r"^\d{4,15}$"
 AreaCode = Annotated[str, StringConstraints(pattern=AREA_CODE)]
+Skill = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 
-class Command(SQLModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")  # type: ignore[assignment]
+class Command(BoundedCommand):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class FormTeam(Command):
@@ -26,7 +28,7 @@ class FormTeam(Command):
     community_code: AreaCode
     focus: Focus
     leader_id: str = Field(min_length=1, max_length=64, description="staff id of a team_leader")
-    description: str = Field("", max_length=2000)
+    description: Text = Field("", max_length=2000)
 
 
 class ChangeLeader(Command):
@@ -45,8 +47,8 @@ class ScheduleActivity(Command):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: int = Field(ge=1, le=10_000)
-    skills_wanted: list[str] = Field(default_factory=list, max_length=20)
-    description: str = Field("", max_length=2000)
+    skills_wanted: list[Skill] = Field(default_factory=list, max_length=20)
+    description: Text = Field("", max_length=2000)
 
 
 class ChangeCapacity(Command):
@@ -54,7 +56,7 @@ class ChangeCapacity(Command):
 
 
 class CancelActivity(Command):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class SignUp(Command):
