@@ -314,12 +314,11 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self.topics.close()
         await self._close_probe()
-        if self._connected:
-            try:
-                await self.broker.stop()
-            except Exception:  # pragma: no cover - best effort
-                log.debug("broker stop failed", exc_info=True)
-            self._connected = False
+        try:  # also after a failed connect: it may have left a producer behind
+            await self.broker.stop()
+        except Exception:  # pragma: no cover - best effort
+            log.debug("broker stop failed", exc_info=True)
+        self._connected = False
 
     async def _close_probe(self) -> None:
         if self._probe is not None:
