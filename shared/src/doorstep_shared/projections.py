@@ -3,14 +3,17 @@
 A runner consumes its topics in a consumer group with manual acknowledgement
 (FastStream's Kafka default would commit before we process). Each batch is
 applied in one transaction together with the per-partition offsets and the
-per-stream versions it reached, so a redelivered message or a republished
-event is recognised and skipped. Only after that commit is the Kafka offset
-committed. An event that keeps failing goes to `<topic>.dlq` with its error and
-the runner moves on; an infrastructure failure rewinds and retries instead.
+per-stream versions it reached. Offsets are only a hint (a broker restarted
+empty numbers them from 0 again); stream versions decide: a redelivered or
+republished event is skipped, one whose predecessor is missing is held back
+until the republished history brings it again, in order. Only after that
+commit is the Kafka offset committed. An event that keeps failing goes to
+`<topic>.dlq` with its error and its stream goes on; an infrastructure failure
+rewinds and retries instead.
 
 A rebuild (doorstep_shared.rebuild) builds a new read model beside this one,
-from the service's event log or from Kafka, and swaps it in; `reset` and
-`rebuild` here replay in place from the topics alone.
+from the service's event log or from Kafka, and swaps it in; `reset` here
+clears the read model for a replay in place from the topics.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
-from sqlalchemy import Table, bindparam, delete, select, text
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from doorstep_shared.applied import AppliedVersions
 from doorstep_shared.db import Database, deferred_upserts, upsert
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import CoreTables
@@ -39,8 +42,8 @@ from doorstep_shared.metrics import (
     PROJECTION_DEAD_LETTERS,
     PROJECTION_GAPS,
     PROJECTION_LAG,
-    PROJECTION_REWINDS,
 )
+from doorstep_shared.rewind import PartitionWatch
 
 log = logging.getLogger("doorstep.projections")
 
@@ -115,23 +118,6 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class _RewindWhenBrokerLost(ConsumerRebalanceListener):
-    """On every assignment (a restarted broker forgot the group: we join it again),
-    compare what the broker holds with what was applied before consuming."""
-
-    def __init__(self, runner: ProjectionRunner) -> None:
-        self.runner = runner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        try:
-            await self.runner.rewind_lost_partitions(assigned)
-        except Exception as exc:  # the periodic check tries again
-            log.warning("projection %s: checking assigned partitions failed: %s", self.runner.name, exc)
-
-
 async def _undecoded(msg: StreamMessage[Any]) -> Any:
     """The runner reads the raw records; skip FastStream's per-record message and JSON decoding."""
     return msg.body
@@ -168,25 +154,17 @@ class ProjectionRunner:
         self.broker: KafkaBroker | None = None
         self._subscriber: Any = None
         self._applied = asyncio.Condition()
-        # read-your-writes without polling: the versions this runner applied lately,
-        # and the readers waiting for a stream to reach a version
-        self._recent: OrderedDict[str, int] = OrderedDict()
-        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
-        self._poller: asyncio.Task[None] | None = None
-        self.remote_poll_interval = 0.01
-        # built once: constructing a statement costs more than running it on SQLite
-        t = tables.projection_streams
-        self._stream_version = select(t.c.version).where(
-            t.c.projection == bindparam("projection"), t.c.stream_id == bindparam("stream_id")
-        )
-        self._versions = select(t.c.stream_id, t.c.version).where(
-            t.c.projection == bindparam("projection"), t.c.stream_id.in_(bindparam("stream_ids", expanding=True))
-        )
+        self.applied = AppliedVersions(db, tables, projection.name, local=lambda: self.broker is not None)
         self.generation = 0
         self.dead_letters = 0
-        self.rewinds = 0
-        self.watch_interval = 5.0
-        self._watch: asyncio.Task[None] | None = None
+        self.watch = PartitionWatch(
+            db=db,
+            tables=tables,
+            service=service,
+            projection=projection.name,
+            consumer=lambda: getattr(self._subscriber, "consumer", None),
+            tracked_offsets=self.tracked_offsets,
+        )
 
     @property
     def name(self) -> str:
@@ -213,7 +191,7 @@ class ProjectionRunner:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_undecoded,
-            listener=_RewindWhenBrokerLost(self),
+            listener=self.watch,
             title=f"{self.service}.{self.name}",
             description=f"Read-model projection {self.name} of {self.service}",
         )
@@ -221,7 +199,7 @@ class ProjectionRunner:
         self._subscriber = subscriber
         self.broker = broker
         await broker.start()
-        self._watch = asyncio.get_running_loop().create_task(self._watch_broker(), name=f"projection-{self.name}-watch")
+        self.watch.start()
 
     @property
     def consuming(self) -> bool:
@@ -233,80 +211,12 @@ class ProjectionRunner:
             return False
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-            self._watch = None
+        await self.watch.stop()
         if self.broker is not None:
             await self.broker.stop()
             self.broker = None
             self._subscriber = None
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
-
-    # a broker that lost what it held -------------------------------------------
-
-    async def rewind_lost_partitions(self, partitions: Iterable[TopicPartition] | None = None) -> int:
-        """Re-read from the beginning every partition that is empty although records were read from it.
-
-        A broker restarted empty (the embedded one keeps topics in memory) or a topic
-        recreated numbers its offsets from 0 again. A consumer whose position lies
-        beyond the new end is reset to the beginning by the client itself, and a
-        restarted broker has forgotten the consumer group, whose members then join
-        again with no committed offsets and start from the beginning too. What
-        remains is a partition that is empty now: it is read from its start once the
-        relay republishes into it; stream versions drop the repeats. The embedded
-        broker reports its end offset by record batch, so only an end of 0 is
-        certain evidence there. Returns how many partitions were rewound.
-        """
-        consumer = getattr(self._subscriber, "consumer", None)
-        if consumer is None:
-            return 0
-        assigned = set(consumer.assignment()) if partitions is None else set(partitions)
-        if not assigned:
-            return 0
-        stored = await self.tracked_offsets()
-        ends = await consumer.end_offsets(list(assigned))
-        rewound = 0
-        for tp in assigned:
-            applied = stored.get((tp.topic, tp.partition), -1)
-            if ends.get(tp) == 0 and applied >= 0:
-                log.warning(
-                    "projection %s: %s[%d] is empty, %d records were read from it: reading it from the start",
-                    self.name,
-                    tp.topic,
-                    tp.partition,
-                    applied + 1,
-                )
-                await consumer.seek_to_beginning(tp)
-                await self._forget_offset(tp)
-                rewound += 1
-        if rewound:
-            self.rewinds += rewound
-            PROJECTION_REWINDS.labels(self.service, self.name).inc(rewound)
-        return rewound
-
-    async def _forget_offset(self, tp: TopicPartition) -> None:
-        t = self.t.projection_tracking
-        async with self.db.transaction() as s:
-            await s.execute(
-                delete(t).where(t.c.projection == self.name, t.c.topic == tp.topic, t.c.partition == tp.partition)
-            )
-
-    async def _watch_broker(self) -> None:
-        """Check the assigned partitions against the broker every few seconds."""
-        while True:
-            await asyncio.sleep(self.watch_interval)
-            try:
-                await self.rewind_lost_partitions()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the broker is away: the next round looks again
-                log.debug("projection %s: broker check failed: %s", self.name, exc)
+        await self.applied.stop()
 
     # consuming ---------------------------------------------------------------
 
@@ -345,7 +255,7 @@ class ProjectionRunner:
         async with self.db.transaction() as session:
             if records and session.get_bind().dialect.name == "postgresql":
                 await self._lock_partitions(session, records)
-            versions = await self._load_versions(session, {e.stream_key for e in envelopes})
+            versions = await self.applied.load(session, {e.stream_key for e in envelopes})
             todo: list[Envelope] = []
             stream_rows: dict[str, dict[str, Any]] = {}
             gaps = 0
@@ -384,7 +294,7 @@ class ProjectionRunner:
             PROJECTION_GAPS.labels(self.service, self.name).inc(gaps)
             log.warning("projection %s held back %d events whose stream has a missing version", self.name, gaps)
         for key, row in stream_rows.items():
-            self._note_applied(key, row["version"])
+            self.applied.note(key, row["version"])
         async with self._applied:
             self._applied.notify_all()
         return applied_count
@@ -397,19 +307,6 @@ class ProjectionRunner:
         for topic, partition in sorted({(r.topic, r.partition) for r in records}):
             key = _lock_key(f"{self.service}.{self.name}:{topic}:{partition}")
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-
-    def _note_applied(self, stream_key: str, version: int, remember: int = 50_000) -> None:
-        """Record a committed stream version and wake the readers it satisfies."""
-        self._recent[stream_key] = version
-        self._recent.move_to_end(stream_key)
-        if len(self._recent) > remember:
-            self._recent.popitem(last=False)
-        self._wake(stream_key, version)
-
-    def _wake(self, stream_key: str, version: int) -> None:
-        for wanted, future in self._waiters.get(stream_key, ()):
-            if wanted <= version and not future.done():
-                future.set_result(None)
 
     async def _apply_isolated(self, record: Any) -> None:
         error: Exception | None = None
@@ -445,7 +342,7 @@ class ProjectionRunner:
             await self._save_offsets(session, [record])
             if env is not None and env.sequence:
                 # step over the parked version, or every later event of its stream would wait for it
-                applied = (await self._load_versions(session, {env.stream_key})).get(env.stream_key, 0)
+                applied = (await self.applied.load(session, {env.stream_key})).get(env.stream_key, 0)
                 if env.sequence == applied + 1:
                     row = {"projection": self.name, "stream_id": env.stream_key, "version": env.sequence}
                     await upsert(
@@ -484,17 +381,6 @@ class ProjectionRunner:
         ]
         await upsert(session, self.t.projection_tracking, rows, ["projection", "topic", "partition"])
 
-    async def _load_versions(self, session: AsyncSession | AsyncConnection, keys: set[str]) -> dict[str, int]:
-        if not keys:
-            return {}
-        out: dict[str, int] = {}
-        key_list = list(keys)
-        for i in range(0, len(key_list), 500):
-            params = {"projection": self.name, "stream_ids": key_list[i : i + 500]}
-            rows = await session.execute(self._versions, params)
-            out.update({r.stream_id: r.version for r in rows})
-        return out
-
     async def _load_generation(self) -> int:
         t = self.t.projection_generations
         async with self.db.session() as s:
@@ -504,59 +390,14 @@ class ProjectionRunner:
 
     async def stream_version(self, stream_key: str, conn: AsyncConnection | None = None) -> int:
         """The version of a stream this projection has applied (0: none); on `conn` if given."""
-        if conn is None:
-            async with self.db.engine.connect() as c:
-                return await self.stream_version(stream_key, c)
-        params = {"projection": self.name, "stream_id": stream_key}
-        return (await conn.execute(self._stream_version, params)).scalar() or 0
+        return await self.applied.version(stream_key, conn)
 
     async def reached(self, stream_key: str, version: int, conn: AsyncConnection | None = None) -> bool:
-        return self._recent.get(stream_key, 0) >= version or await self.stream_version(stream_key, conn) >= version
+        return await self.applied.reached(stream_key, version, conn)
 
     async def wait_for_stream(self, stream_key: str, version: int, timeout: float, *, checked: bool = False) -> bool:
-        """Wait until this projection has applied `version` of a stream; False on timeout.
-
-        A runner wakes its waiters as it commits. When another process applies the
-        projection (a projection worker), one task per runner polls the database
-        for every waiting stream at once, every 10 ms while anyone waits; here it
-        polls once a second, in case another replica applied the event. `checked`:
-        the caller has just read the applied version from the database.
-        """
-        if not checked and await self.reached(stream_key, version):
-            return True
-        if self._recent.get(stream_key, 0) >= version:  # committed here while the caller looked
-            return True
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        entry = (version, future)
-        self._waiters.setdefault(stream_key, []).append(entry)
-        if self._poller is None or self._poller.done():
-            self._poller = loop.create_task(self._poll_waiters(), name=f"projection-{self.name}-waiters")
-        try:
-            done, _ = await asyncio.wait({future}, timeout=timeout)
-            return bool(done)
-        finally:
-            waiting = self._waiters.get(stream_key, [])
-            if entry in waiting:
-                waiting.remove(entry)
-            if not waiting:
-                self._waiters.pop(stream_key, None)
-
-    async def _poll_waiters(self) -> None:
-        """Wake readers from the versions in the database, one query for all of them."""
-        while self._waiters:
-            await asyncio.sleep(1.0 if self.broker is not None else self.remote_poll_interval)
-            keys = set(self._waiters)
-            if not keys:
-                return
-            try:
-                async with self.db.engine.connect() as conn:  # a Core connection: no ORM session per poll
-                    versions = await self._load_versions(conn, keys)
-            except Exception:  # the database is briefly unavailable: readers time out instead
-                log.warning("projection %s: polling applied versions failed", self.name, exc_info=True)
-                continue
-            for key, version in versions.items():
-                self._wake(key, version)
+        """Wait until this projection has applied `version` of a stream; False on timeout."""
+        return await self.applied.wait(stream_key, version, timeout, checked=checked)
 
     def _update_lag(self, msg: KafkaMessage, records: Sequence[Any]) -> None:
         consumer: Any = getattr(msg, "consumer", None)
@@ -610,21 +451,9 @@ class ProjectionRunner:
             current = (await s.execute(select(gens.c.generation).where(gens.c.projection == self.name))).scalar()
             new = (current or 0) + 1
             await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
-        self._recent.clear()
+        self.applied.forget()
         return new
-
-    async def rebuild(self) -> None:
-        """Replay in place from the topics (they must hold the whole history)."""
-        await self.stop()
-        await self.reset()
-        await self.start()
 
     async def swapped(self) -> None:
         """A rebuilt read model replaced this one's tables: wake readers it satisfies."""
-        keys = set(self._waiters)
-        if not keys:
-            return
-        async with self.db.engine.connect() as conn:
-            versions = await self._load_versions(conn, keys)
-        for key, version in versions.items():
-            self._note_applied(key, version)
+        await self.applied.refresh()

@@ -118,7 +118,7 @@ class _ShadowRunner(ProjectionRunner):
     async def held_back(self) -> int:
         """Streams whose highest version seen was not applied: their history has a hole."""
         async with self.db.session() as s:
-            applied = await self._load_versions(s, set(self.seen))
+            applied = await self.applied.load(s, set(self.seen))
         return sum(1 for key, version in self.seen.items() if applied.get(key, 0) < version)
 
 

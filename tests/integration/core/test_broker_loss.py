@@ -67,7 +67,7 @@ def make_runner(db: Database, bootstrap: str, prefix: str) -> ProjectionRunner:
         service="toy",
         topic_prefix=prefix,
     )
-    runner.watch_interval = 0.5
+    runner.watch.interval = 0.5
     return runner
 
 
