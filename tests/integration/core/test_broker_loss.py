@@ -22,16 +22,7 @@ from doorstep_shared.settings import ServiceSettings
 
 from tests.helpers import eventually
 from tests.integration.core.test_relay_projection import bump, counter_projection, read_topic, values
-from tests.toy import core, metadata, registry
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+from tests.toy import core, registry
 
 
 @pytest.fixture

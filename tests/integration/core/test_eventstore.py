@@ -13,16 +13,7 @@ from doorstep_shared.eventstore import ConcurrencyConflict, EventStore, Upcaster
 from doorstep_shared.uow import CommandResult, UnitOfWork, execute
 from sqlalchemy import insert
 
-from tests.toy import Counter, CounterOpened, core, metadata, registry
-
-
-@pytest.fixture
-async def db(database_url: str):  # type: ignore[no-untyped-def]
-    database = Database(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+from tests.toy import Counter, CounterOpened, core, registry
 
 
 def make_store(snapshot_every: int = 0) -> EventStore:

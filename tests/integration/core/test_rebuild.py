@@ -17,18 +17,9 @@ from sqlalchemy import delete, insert, select, update
 
 from tests.helpers import eventually
 from tests.integration.core.test_relay_projection import bump, counter_projection, values
-from tests.toy import core, counters, metadata, registry
+from tests.toy import core, counters, registry
 
 NO_BROKER = "127.0.0.1:1"  # nothing listens there
-
-
-@pytest.fixture
-async def db(database_url: str):  # type: ignore[no-untyped-def]
-    database = Database(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
 
 
 def runner_for(

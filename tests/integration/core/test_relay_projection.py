@@ -6,7 +6,6 @@ import asyncio
 import json
 from datetime import datetime, timedelta
 
-import pytest
 from aiokafka import AIOKafkaConsumer
 from doorstep_shared.db import Database, upsert
 from doorstep_shared.embedded import EmbeddedKafka
@@ -19,16 +18,7 @@ from doorstep_shared.uow import CommandResult, UnitOfWork, execute
 from sqlalchemy import select
 
 from tests.helpers import eventually
-from tests.toy import Counter, core, counters, metadata, registry
-
-
-@pytest.fixture
-async def db(database_url: str):  # type: ignore[no-untyped-def]
-    database = Database(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+from tests.toy import Counter, core, counters, registry
 
 
 def settings_for(bootstrap: str) -> ServiceSettings:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from doorstep_shared.db import Database
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope, TopicEnsurer
@@ -16,16 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.helpers import eventually
 from tests.integration.core.test_broker_loss import make_relay, make_runner, running
 from tests.integration.core.test_relay_projection import bump, read_topic, values
-from tests.toy import core, counters, metadata, registry
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+from tests.toy import core, counters, registry
 
 
 async def test_two_projection_workers_share_partitions_and_apply_each_event_once(
