@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,9 +112,14 @@ class ServiceProcess:
             )
         self.starts += 1
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+    def wait_listening(self, timeout: float = READY_TIMEOUT) -> None:
+        self.wait_ready(timeout, check=lambda: port_open("127.0.0.1", self.port))
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT, check: Callable[[], bool] | None = None) -> None:
+        """Until /ready answers 200 (or `check` holds); fails at once if the process exits."""
+        check = check or (lambda: ready(self.port))
         deadline = time.monotonic() + timeout
-        while not ready(self.port):
+        while not check():
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited while starting; its log ends:\n{log_tail(self.log)}")
             if time.monotonic() > deadline:
@@ -248,14 +253,22 @@ class Platform:
         self.start_processes(self.processes.values())
 
     def start_processes(self, processes: Iterable[ServiceProcess]) -> None:
-        """Workers (and whole services) first, as `doorstep run` does: they apply the migrations."""
+        """Workers (and whole services) first, as `doorstep run` does: they apply the migrations.
+
+        A process listens once its start-up (migrations included) is done, so the
+        API processes start then; all of them are awaited until /ready answers 200.
+        """
         chosen = list(processes)
-        for phase in (("worker", "all"), ("api",)):
-            batch = [p for p in chosen if p.role in phase]
-            for p in batch:
+        first = [p for p in chosen if p.role != "api"]
+        for p in first:
+            p.start()
+        for p in first:
+            p.wait_listening()
+        for p in chosen:
+            if p.role == "api":
                 p.start()
-            for p in batch:
-                p.wait_ready()
+        for p in chosen:
+            p.wait_ready()
 
     def kill(self, *names: str) -> None:
         for name in names:

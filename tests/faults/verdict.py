@@ -57,7 +57,7 @@ class Tally:
         self.expected += 1
         if times == 0:
             self.lost += 1
-            self._example(f"missing {what}")
+            self._example(what)
         else:
             self.applied += 1
             if times > 1:
@@ -180,27 +180,30 @@ class Judge:
 
         # a registration: the resident, as registration's log says it is now, in every directory
         for rid in ledger.registered:
-            tally("registration: event log holds the acknowledged registration").seen(int(rid in registered), rid)
+            tally("registration event log").seen(int(rid in registered), f"{rid}: no ResidentRegistered")
             status = "moved_out" if rid in gone else "active"
-            row = reg.get(rid)
-            tally("registration.residents").seen(int(row is not None and row.status == status), f"{rid} {status}")
-            row = jobs_res.get(rid)
-            tally("jobs.residents").seen(int(row is not None and row.status == status), f"{rid} {status}")
-            tally("volunteering.residents").seen(int(vol.get(rid) == status), f"{rid} {status}")
+            for name, found in (
+                ("registration.residents", reg[rid].status if rid in reg else None),
+                ("jobs.residents", jobs_res[rid].status if rid in jobs_res else None),
+                ("volunteering.residents", vol.get(rid)),
+            ):
+                tally(name).seen(int(found == status), f"{rid}: {found or 'absent'}, should be {status}")
         # an application: in jobs' applications
         for app_id in ledger.applications:
-            tally("jobs.applications").seen(int(app_id in apps), app_id)
+            tally("jobs.applications").seen(int(app_id in apps), f"{app_id}: absent")
         # a hire: jobs' application, registration's reaction (once), and what follows from it
         for rid, hire in ledger.hired.items():
-            tally("jobs.applications hired").seen(int(apps.get(hire.application_id) == "hired"), hire.application_id)
-            tally("registration reaction: employment event per hire").seen(employed[(rid, hire.job_id)], rid)
-            tally("registration.residents employed").seen(_employed(reg.get(rid)), rid)
-            tally("jobs.residents employed (round trip)").seen(_employed(jobs_res.get(rid)), rid)
-            tally("volunteering.helped_residents hired").seen(int(rid in helped), rid)
+            found = apps.get(hire.application_id)
+            tally("jobs.applications hired").seen(int(found == "hired"), f"{hire.application_id}: {found}")
+            tally("registration reaction: employment event per hire").seen(employed[(rid, hire.job_id)], f"{rid}: none")
+            tally("registration.residents employed").seen(_employed(reg.get(rid)), f"{rid}: not employed")
+            tally("jobs.residents employed (round trip)").seen(_employed(jobs_res.get(rid)), f"{rid}: not employed")
+            tally("volunteering.helped_residents hired").seen(int(rid in helped), f"{rid}: not marked")
         # a move-out: jobs withdraws the resident's open application, once
         for app_id in self._moved_out_applications():
-            tally("jobs reaction: application withdrawn per move-out").seen(withdrawn[app_id], app_id)
-            tally("jobs.applications withdrawn").seen(int(apps.get(app_id) == "withdrawn"), app_id)
+            tally("jobs reaction: application withdrawn per move-out").seen(withdrawn[app_id], f"{app_id}: none")
+            found = apps.get(app_id)
+            tally("jobs.applications withdrawn").seen(int(found == "withdrawn"), f"{app_id}: {found}")
         # counters, against what the logs committed
         for job_id in w.postings:
             tally("jobs.postings filled").counter(filled.get(job_id, 0), hires_committed[job_id], job_id)
@@ -225,7 +228,8 @@ class Judge:
             for rid, position in newest:
                 r = await reg.get(f"/residents/{rid}", params={"after": position}, headers=w.grid_worker)
                 current = r.status_code == 200 and r.headers.get("X-Consistency") == "current"
-                tally.seen(int(current), f"{rid} ({r.status_code}, X-Consistency {r.headers.get('X-Consistency')})")
+                consistency = r.headers.get("X-Consistency")
+                tally.seen(int(current), f"{rid}: {r.status_code}, X-Consistency {consistency}")
 
     async def converge(self, since: float) -> Verdict:
         """Poll until clean (or only doubles remain), stalled, or the cap; `since`: the recovery moment."""
