@@ -260,7 +260,9 @@ class World:
 
     # load ------------------------------------------------------------------------------------
 
-    def load(self, limit: int = 240, pace: float = 0.05) -> Load:
+    def load(self, limit: int = 500, pace: float = 0.4) -> Load:
+        """Clients pausing `pace` seconds between commands (about 10 commands/s in all, whatever
+        the faults), stopped by the test or after `limit` acknowledged commands."""
         return Load(self, limit=limit, pace=pace)
 
 
@@ -279,11 +281,13 @@ async def until(predicate: Callable[[], Awaitable[bool]], what: str, timeout: fl
 class Load:
     """A few clients sending commands one after another until stopped, or `limit` acknowledged.
 
+    The pace holds whether commands are acknowledged or not, so a fault lasting
+    longer sees more commands, not a load that runs ahead and ends during it.
+
     Every eighth operation hires a pooled resident and every eighth moves one out
     while the pools last; the others register new residents. A client whose command
-    was not acknowledged waits a little and goes on with the next operation; a
-    pooled resident whose first command never reached the service goes back to
-    the pool.
+    was not acknowledged goes on with the next operation; a pooled resident whose
+    first command never reached the service goes back to the pool.
     """
 
     def __init__(self, world: World, *, limit: int, pace: float) -> None:
@@ -313,11 +317,9 @@ class Load:
         job_id = w.postings[n]
         async with w.http("registration") as reg, w.http("jobs") as jobs:
             while not self.done:
-                try:
+                with contextlib.suppress(NotAcknowledged):
                     await self._one(next(self._plan), reg, jobs, job_id)
-                    await asyncio.sleep(self.pace)
-                except NotAcknowledged:
-                    await asyncio.sleep(0.5)
+                await asyncio.sleep(self.pace)
 
     async def _one(self, op: str, reg: httpx.AsyncClient, jobs: httpx.AsyncClient, job_id: str) -> None:
         w = self.world
@@ -362,5 +364,7 @@ class Load:
             if all(t.done() for t in self._tasks):
                 for t in self._tasks:
                     t.result()  # a client's own error
-                raise AssertionError(f"the load ended before {count} acknowledgements")
+                raise AssertionError(
+                    f"the load stopped at its cap of {self.limit} acknowledged commands before {count} more"
+                )
             await asyncio.sleep(0.1)
