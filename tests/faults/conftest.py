@@ -31,7 +31,7 @@ class Scenario:
     async def judge_after(self, name: str, recovered: float) -> None:
         """Wait for the read models to converge, report the figures, and fail on anything lost or doubled."""
         verdict = await self.judge.converge(recovered)
-        report(name, self.backend, self.world, verdict)
+        report(name, self.backend, self.world, verdict, self.platform.start_seconds)
         assert verdict.clean, f"{name}: {verdict.explain()}"
 
 
@@ -46,17 +46,13 @@ async def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         if backend == "postgresql":
             for service in LAYOUT:
                 databases[service], urls[service] = await _create_pg_database()
-        t0 = time.monotonic()
         platform = Platform(tmp_path, urls)
         await asyncio.to_thread(platform.start)
-        t1 = time.monotonic()
         models = ReadModels(platform)
         world = World(platform)
         await world.setup(models.jobs_know)
-        t2 = time.monotonic()
         scenario = Scenario(backend, platform, world, Judge(world, models))
         await scenario.settled()
-        print(f"TIMING start {t1 - t0:.1f} setup {t2 - t1:.1f} settle {time.monotonic() - t2:.1f}")
         yield scenario
     finally:
         if models is not None:

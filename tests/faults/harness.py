@@ -202,6 +202,7 @@ class Platform:
         self.worker_ports = {service: next(ports) for service in LAYOUT}
         self._spare_ports = list(ports)
         self.processes: dict[str, ServiceProcess] = {}
+        self.start_seconds: list[float] = []  # how long each whole start took, to /ready
         for service, roles in LAYOUT.items():
             for role in roles:
                 self._add(f"{service}-{role}", service, role)
@@ -249,8 +250,10 @@ class Platform:
     # lifecycle (blocking; call through asyncio.to_thread from a running load) ------------------
 
     def start(self) -> None:
+        began = time.monotonic()
         self.broker.start()
         self.start_processes(self.processes.values())
+        self.start_seconds.append(round(time.monotonic() - began, 1))
 
     def start_processes(self, processes: Iterable[ServiceProcess]) -> None:
         """Workers (and whole services) first, as `doorstep run` does: they apply the migrations.
