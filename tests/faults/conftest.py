@@ -32,7 +32,8 @@ class Scenario:
         """Wait for the read models to converge, report the figures, and fail on anything lost or doubled."""
         verdict = await self.judge.converge(recovered)
         report(name, self.backend, self.world, verdict, self.platform.start_seconds)
-        assert verdict.clean, f"{name}: {verdict.explain()}"
+        if not verdict.clean:
+            pytest.fail(f"{name}: {verdict.explain()}\n{await self.judge.diagnosis()}", pytrace=False)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -132,6 +133,15 @@ class ReadModels:
         for engine in self.engines.values():
             await engine.dispose()
 
+    async def relay_and_offsets(self, service: str) -> tuple[int, int, list[Any]]:
+        """The relay's checkpoint, the log's last position, and the projections' stored offsets."""
+        checkpoint = await self.rows(service, "SELECT max(position) AS p FROM relay_checkpoints")
+        last = await self.rows(service, "SELECT max(position) AS p FROM events")
+        offsets = await self.rows(
+            service, 'SELECT projection, topic, partition, "offset" FROM projection_tracking ORDER BY 1, 2, 3'
+        )
+        return checkpoint[0].p or 0, last[0].p or 0, offsets
+
     async def jobs_know(self, ids: list[str]) -> bool:
         known = {r.resident_id for r in await self.rows("jobs", "SELECT resident_id FROM residents")}
         return known.issuperset(ids)
@@ -231,6 +241,21 @@ class Judge:
                 consistency = r.headers.get("X-Consistency")
                 tally.seen(int(current), f"{rid}: {r.status_code}, X-Consistency {consistency}")
 
+    async def diagnosis(self) -> str:
+        """Where the events stand: each relay's checkpoint against its log, and each projection's
+        stored offsets against the broker's end offsets (the next offset to be written)."""
+        lines = []
+        ends = await broker_end_offsets(self.world.platform.broker.bootstrap_servers)
+        for service in self.models.engines:
+            checkpoint, last, offsets = await self.models.relay_and_offsets(service)
+            lines.append(f"  {service} relay: published up to position {checkpoint} of {last}")
+            for o in offsets:
+                end = ends.get((o.topic, o.partition), "?")
+                lines.append(
+                    f"    {service}.{o.projection} {o.topic}[{o.partition}]: stored offset {o.offset}, broker end {end}"
+                )
+        return "\n".join(lines)
+
     async def converge(self, since: float) -> Verdict:
         """Poll until clean (or only doubles remain), stalled, or the cap; `since`: the recovery moment."""
         start = last_change = time.monotonic()
@@ -251,6 +276,22 @@ class Judge:
             await asyncio.sleep(1.0)
         await self.read_your_writes(verdict)
         return verdict
+
+
+async def broker_end_offsets(bootstrap: str) -> dict[tuple[str, int], int]:
+    """Every topic partition's end offset on the broker (empty if the broker does not answer)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        async with asyncio.timeout(20):
+            await consumer.start()
+            topics = [t for t in await consumer.topics() if not t.startswith("__")]
+            parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+            ends = await consumer.end_offsets(parts) if parts else {}
+            return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+    except Exception:
+        return {}
+    finally:
+        await consumer.stop()
 
 
 def _employed(row: Any) -> int:
