@@ -31,7 +31,7 @@ class Scenario:
     async def judge_after(self, name: str, recovered: float) -> None:
         """Wait for the read models to converge, report the figures, and fail on anything lost or doubled."""
         verdict = await self.judge.converge(recovered)
-        report(name, self.backend, self.world, verdict, self.platform.start_seconds)
+        report(name, self.backend, self.world, verdict)
         if not verdict.clean:
             pytest.fail(f"{name}: {verdict.explain()}\n{await self.judge.diagnosis()}", pytrace=False)
 

@@ -203,6 +203,7 @@ class Platform:
         self._spare_ports = list(ports)
         self.processes: dict[str, ServiceProcess] = {}
         self.start_seconds: list[float] = []  # how long each whole start took, to /ready
+        self.killed_at_stop: list[str] = []  # processes that did not stop on SIGINT in time
         for service, roles in LAYOUT.items():
             for role in roles:
                 self._add(f"{service}-{role}", service, role)
@@ -277,21 +278,29 @@ class Platform:
         for name in names:
             self.processes[name].kill()
 
-    def stop(self) -> None:
-        """Ctrl-C on `doorstep run`: every process stops, then the broker."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Ctrl-C on `doorstep run`: SIGINT to every process at once, then the broker.
+
+        A process still running after `timeout` is killed (and named in `killed_at_stop`).
+        """
         running = [p for p in self.processes.values() if p.proc is not None]
         for p in running:
             if p.running:
                 p.proc.send_signal(signal.SIGINT)  # type: ignore[union-attr]
+        deadline = time.monotonic() + timeout
         for p in running:
-            p.stop()
+            if p.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    p.proc.wait(max(0.1, deadline - time.monotonic()))
+                if p.proc.poll() is None:
+                    self.killed_at_stop.append(p.name)
+                p.kill()
         self.broker.stop()
 
     def close(self) -> None:
         """Tear down whatever still runs (after a test, passed or failed)."""
-        for p in self.processes.values():
-            with contextlib.suppress(Exception):
-                p.stop(timeout=10)
+        with contextlib.suppress(Exception):
+            self.stop(timeout=5)
         with contextlib.suppress(Exception):
             self.broker.stop()
 

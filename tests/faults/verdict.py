@@ -303,7 +303,7 @@ def _field(response: httpx.Response, name: str) -> int:
     return int(response.json()[name])
 
 
-def report(scenario: str, backend: str, world: World, verdict: Verdict, start_seconds: list[float]) -> None:
+def report(scenario: str, backend: str, world: World, verdict: Verdict) -> None:
     """One line for `pytest -s`, and the same as JSON appended to the report file."""
     figures = world.ledger.figures()
     converged = (
@@ -329,7 +329,8 @@ def report(scenario: str, backend: str, world: World, verdict: Verdict, start_se
         "doubled": verdict.doubled,
         "converged_s": verdict.converged_s,
         "waited_s": verdict.waited_s,
-        "platform_start_s": start_seconds,
+        "platform_start_s": world.platform.start_seconds,
+        "killed_at_stop": world.platform.killed_at_stop,
         "by_read_model": {
             name: {"expected": t.expected, "lost": t.lost, "doubled": t.doubled}
             for name, t in sorted(verdict.tallies.items())
