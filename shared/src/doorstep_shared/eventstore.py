@@ -112,6 +112,8 @@ def define_core_tables(metadata: MetaData) -> CoreTables:
         Column("partition", Integer, primary_key=True, autoincrement=False),
         Column("offset", BigInteger, nullable=False),
         Column("updated_at", ts, nullable=False),
+        # the newest relay epoch seen on the partition (see relay.py: a republished history)
+        Column("epoch", Integer, nullable=False, server_default="0"),
     )
     streams = Table(
         "projection_streams",

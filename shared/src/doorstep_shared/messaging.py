@@ -31,7 +31,7 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def event_headers(service: str, event: StoredEvent) -> dict[str, str]:
+def event_headers(service: str, event: StoredEvent, epoch: int = 0) -> dict[str, str]:
     meta = event.meta or {}
     headers = {
         "ce_specversion": SPEC_VERSION,
@@ -46,6 +46,8 @@ def event_headers(service: str, event: StoredEvent) -> dict[str, str]:
         "ce_streamtype": event.stream_type,
         "content-type": "application/json",
     }
+    if epoch:
+        headers["ce_relayepoch"] = str(epoch)
     if meta.get("correlation_id"):
         headers["ce_correlationid"] = str(meta["correlation_id"])
     if meta.get("causation_id"):
@@ -78,6 +80,9 @@ class Envelope:
     topic: str
     partition: int
     offset: int
+    # the publishing relay's epoch: it grows each time the relay publishes its history
+    # again because a broker lost records (see relay.py)
+    epoch: int = 0
 
     @classmethod
     def from_record(cls, record: Any) -> Envelope:
@@ -103,6 +108,7 @@ class Envelope:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
+            epoch=int(headers.get("ce_relayepoch", "0")),
         )
 
     @classmethod

@@ -120,7 +120,8 @@ async def make_revision(package: str, script_location: Path, message: str) -> No
 
 
 def create_relay_offsets_and_leases() -> None:
-    """Revision body shared by every service: what the relay published, and who may publish."""
+    """Revision body shared by every service: what the relay published, who may publish, and
+    the relay epoch a projection saw on each partition."""
     import sqlalchemy as sa
     from alembic import op
 
@@ -132,6 +133,8 @@ def create_relay_offsets_and_leases() -> None:
         sa.Column("offset", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("relay", "topic", "partition"),
     )
+    with op.batch_alter_table("projection_tracking") as batch:
+        batch.add_column(sa.Column("epoch", sa.Integer(), server_default="0", nullable=False))
     op.create_table(
         "leases",
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -145,4 +148,6 @@ def drop_relay_offsets_and_leases() -> None:
     from alembic import op
 
     op.drop_table("leases")
+    with op.batch_alter_table("projection_tracking") as batch:
+        batch.drop_column("epoch")
     op.drop_table("relay_offsets")

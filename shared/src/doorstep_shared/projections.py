@@ -42,6 +42,7 @@ from doorstep_shared.metrics import (
     PROJECTION_DEAD_LETTERS,
     PROJECTION_GAPS,
     PROJECTION_LAG,
+    PROJECTION_REWINDS,
 )
 from doorstep_shared.rewind import PartitionWatch
 
@@ -157,6 +158,8 @@ class ProjectionRunner:
         self.applied = AppliedVersions(db, tables, projection.name, local=lambda: self.broker is not None)
         self.generation = 0
         self.dead_letters = 0
+        self._epochs: dict[tuple[str, int], int] | None = None  # loaded on first use
+        self.stale_partitions: set[tuple[str, int]] = set()  # to read again from their beginning
         self.watch = PartitionWatch(
             db=db,
             tables=tables,
@@ -179,6 +182,7 @@ class ProjectionRunner:
 
     async def start(self) -> None:
         self.generation = await self._load_generation()
+        self._epochs = None  # reread: a rebuild may have replaced the tracking rows
         broker = self.broker_factory()
         subscriber = broker.subscriber(
             *self.topics,
@@ -234,8 +238,27 @@ class ProjectionRunner:
                 await msg.nack()
                 await asyncio.sleep(1.0)
                 return
+        if self.stale_partitions:
+            await self._read_again(self.stale_partitions)
         await msg.ack()
         self._update_lag(msg, records)
+
+    async def _read_again(self, partitions: set[tuple[str, int]]) -> None:
+        """Read partitions again from their beginning (a relay republished its history)."""
+        consumer = getattr(self._subscriber, "consumer", None)
+        if consumer is None:
+            return
+        for topic, partition in sorted(partitions):
+            log.warning(
+                "projection %s: %s[%d] carries a republished history that may begin before where "
+                "it was being read: reading it again from its beginning",
+                self.name,
+                topic,
+                partition,
+            )
+            await consumer.seek_to_beginning(TopicPartition(topic, partition))
+        PROJECTION_REWINDS.labels(self.service, self.name).inc(len(partitions))
+        partitions.clear()
 
     async def apply_records(self, records: Sequence[Any]) -> int:
         """Apply Kafka records in one transaction with their checkpoints; returns how many applied.
@@ -248,9 +271,37 @@ class ProjectionRunner:
         arrives again after the missing ones).
         """
         envelopes = [Envelope.from_record(r) for r in records]
-        return await self.apply_envelopes(envelopes, records)
+        epochs = await self._epochs_of(records, envelopes)
+        return await self.apply_envelopes(envelopes, records, epochs)
 
-    async def apply_envelopes(self, envelopes: Sequence[Envelope], records: Sequence[Any] = ()) -> int:
+    async def _epochs_of(self, records: Sequence[Any], envelopes: Sequence[Envelope]) -> dict[tuple[str, int], int]:
+        """The relay epoch each partition reaches with these records; notes the partitions to
+        read again from their beginning.
+
+        A relay starts a new epoch when it publishes its history again because a broker
+        lost records. Met at a partition's first offset, a new epoch only says the
+        partition was rebuilt before we came; met part-way, we may have started reading
+        after the beginning of the republished history (a consumer that went on from its
+        old position on a broker restarted empty), so the partition is read again.
+        """
+        if self._epochs is None:
+            self._epochs = {tp: epoch for tp, (_, epoch) in (await self._tracking()).items()}
+        reached: dict[tuple[str, int], int] = {}
+        for record, env in zip(records, envelopes, strict=True):
+            tp = (record.topic, record.partition)
+            known = reached.get(tp, self._epochs.get(tp, 0))
+            if env.epoch > known:
+                if record.offset > 0:
+                    self.stale_partitions.add(tp)
+                reached[tp] = env.epoch
+        return reached
+
+    async def apply_envelopes(
+        self,
+        envelopes: Sequence[Envelope],
+        records: Sequence[Any] = (),
+        epochs: dict[tuple[str, int], int] | None = None,
+    ) -> int:
         """Apply envelopes (from Kafka `records`, or replayed from an event log) in one transaction."""
         async with self.db.transaction() as session:
             if records and session.get_bind().dialect.name == "postgresql":
@@ -282,13 +333,15 @@ class ProjectionRunner:
                 await self.projection.end_batch(session)
             applied_count = len(todo)
             if records:
-                await self._save_offsets(session, records)
+                await self._save_offsets(session, records, epochs or {})
             await upsert(
                 session,
                 self.t.projection_streams,
                 list(stream_rows.values()),
                 ["projection", "stream_id"],
             )
+        if epochs and self._epochs is not None:
+            self._epochs.update(epochs)
         PROJECTION_APPLIED.labels(self.service, self.name).inc(applied_count)
         if gaps:
             PROJECTION_GAPS.labels(self.service, self.name).inc(gaps)
@@ -365,10 +418,13 @@ class ProjectionRunner:
 
     # checkpoints -------------------------------------------------------------
 
-    async def _save_offsets(self, session: AsyncSession, records: Sequence[Any]) -> None:
+    async def _save_offsets(
+        self, session: AsyncSession, records: Sequence[Any], epochs: dict[tuple[str, int], int] | None = None
+    ) -> None:
         last: dict[tuple[str, int], int] = {}
         for r in records:
             last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+        known = self._epochs or {}
         rows = [
             {
                 "projection": self.name,
@@ -376,6 +432,7 @@ class ProjectionRunner:
                 "partition": tp[1],
                 "offset": off,
                 "updated_at": utcnow(),
+                "epoch": max((epochs or {}).get(tp, 0), known.get(tp, 0)),
             }
             for tp, off in last.items()
         ]
@@ -414,10 +471,14 @@ class ProjectionRunner:
         PROJECTION_LAG.labels(self.service, self.name).set(lag)
 
     async def tracked_offsets(self) -> dict[tuple[str, int], int]:
+        return {tp: offset for tp, (offset, _) in (await self._tracking()).items()}
+
+    async def _tracking(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """Per partition: the last offset applied and the relay epoch reached."""
         t = self.t.projection_tracking
+        query = select(t.c.topic, t.c.partition, t.c.offset, t.c.epoch).where(t.c.projection == self.name)
         async with self.db.session() as s:
-            rows = await s.execute(select(t.c.topic, t.c.partition, t.c.offset).where(t.c.projection == self.name))
-            return {(r.topic, r.partition): r.offset for r in rows}
+            return {(r.topic, r.partition): (r.offset, r.epoch) for r in await s.execute(query)}
 
     async def wait_caught_up(self, end_offsets: dict[tuple[str, int], int], timeout: float) -> None:
         """Wait until every partition in `end_offsets` (next offset to write) is applied."""
@@ -452,6 +513,7 @@ class ProjectionRunner:
             new = (current or 0) + 1
             await upsert(s, gens, [{"projection": self.name, "generation": new}], ["projection"])
         self.applied.forget()
+        self._epochs = None
         return new
 
     async def swapped(self) -> None:

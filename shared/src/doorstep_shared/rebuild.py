@@ -104,12 +104,17 @@ class _ShadowRunner(ProjectionRunner):
     async def _load_generation(self) -> int:
         return self.fixed_generation
 
-    async def apply_envelopes(self, envelopes: Sequence[Envelope], records: Sequence[Any] = ()) -> int:
+    async def apply_envelopes(
+        self,
+        envelopes: Sequence[Envelope],
+        records: Sequence[Any] = (),
+        epochs: dict[tuple[str, int], int] | None = None,
+    ) -> int:
         seen = self.seen
         for env in envelopes:
             if env.sequence > seen.get(env.stream_key, 0):
                 seen[env.stream_key] = env.sequence
-        applied = await super().apply_envelopes(envelopes, records)
+        applied = await super().apply_envelopes(envelopes, records, epochs)
         self.progress.events += len(envelopes)
         self.progress.tick()
         self.on_progress(self.progress)

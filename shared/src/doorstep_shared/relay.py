@@ -15,7 +15,10 @@ below (checked every few seconds and after every reconnection), the broker has
 lost records (the mark is the batch's first offset, not its last, because the
 embedded broker reports its end offset by record batch), and the
 relay publishes that topic's events again from the start of the log, in order,
-before going on. Only the holder of the service's relay lease publishes, so two
+before going on. Each such republish starts a new relay epoch, stamped on every
+record (`ce_relayepoch`): a consumer that meets a newer epoch part-way through a
+partition may have started reading after the start of the republished history,
+and reads the partition again from its beginning. Only the holder of the service's relay lease publishes, so two
 workers of one service never interleave.
 """
 
@@ -41,6 +44,11 @@ from doorstep_shared.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_PUBLISHED, RE
 log = logging.getLogger("doorstep.relay")
 
 Partition = tuple[str, int]
+
+
+def epoch_row(relay: str) -> str:
+    """The checkpoint row that keeps the relay's epoch (how many times it republished)."""
+    return f"{relay}:epoch"
 
 
 def republish_request(relay: str) -> str:
@@ -100,6 +108,7 @@ class OutboxRelay:
         # republishing after a loss: only these topics, until this position
         self._republish: tuple[frozenset[str], int] | None = None
         self._verified_at = 0.0  # monotonic time of the last check against the broker
+        self.epoch = 0
         self._probe: AIOKafkaConsumer | None = None
         table = self.t.relay_checkpoints
         self._advance = (
@@ -118,9 +127,13 @@ class OutboxRelay:
         return topic_name(self.service, event.stream_type, self.topic_prefix)
 
     async def checkpoint(self) -> int:
+        return await self._position_of(self.name) or 0
+
+    async def _position_of(self, row: str) -> int | None:
         async with self.db.session() as s:
-            stmt = select(self.t.relay_checkpoints.c.position).where(self.t.relay_checkpoints.c.name == self.name)
-            return (await s.execute(stmt)).scalar() or 0
+            stmt = select(self.t.relay_checkpoints.c.position).where(self.t.relay_checkpoints.c.name == row)
+            value = (await s.execute(stmt)).scalar()
+            return None if value is None else int(value)
 
     async def _save_checkpoint(self, position: int, offsets: dict[Partition, int] | None = None) -> None:
         """Advance the checkpoint, with the offsets the broker acknowledged, in one transaction."""
@@ -151,6 +164,7 @@ class OutboxRelay:
             self._checkpoint = await self.checkpoint()
         if self._offsets is None:
             self._offsets = await self._load_offsets()
+            self.epoch = await self._position_of(epoch_row(self.name)) or 0
             self._verified_at = 0.0  # a fresh start: compare with the broker before publishing
         if time.monotonic() - self._verified_at >= self.verify_interval:
             await self.verify()
@@ -175,7 +189,7 @@ class OutboxRelay:
                 encode_data(event.data),
                 self.topic_for(event),
                 key=event.stream_id.encode(),
-                headers=event_headers(self.service, event),
+                headers=event_headers(self.service, event, self.epoch),
                 correlation_id=str(event.meta.get("correlation_id") or event.event_id),
                 no_confirm=True,
             )
@@ -224,12 +238,26 @@ class OutboxRelay:
             await self._rewind(lost, "the broker holds fewer records than it acknowledged")
 
     async def _end_offsets(self, topics: list[str]) -> dict[Partition, int]:
-        if self._probe is None:
-            probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None, request_timeout_ms=10_000)
-            await probe.start()
-            self._probe = probe
-        await self._probe.topics()  # refresh the metadata: a topic may be gone or new
-        partitions = [TopicPartition(t, p) for t in topics for p in self._probe.partitions_for_topic(t) or ()]
+        """End offsets of every partition of `topics` (a topic the broker lacks has none).
+
+        A probe that outlived a broker restart can keep metadata that no longer
+        answers; a topic missing from it is looked up again with a fresh probe
+        before it counts as gone.
+        """
+        for attempt in range(2):
+            if self._probe is None:
+                probe = AIOKafkaConsumer(
+                    bootstrap_servers=self.bootstrap_servers, group_id=None, request_timeout_ms=10_000
+                )
+                await probe.start()
+                self._probe = probe
+            await self._probe.topics()  # refresh the metadata: a topic may be gone or new
+            known = {t: self._probe.partitions_for_topic(t) for t in topics}
+            if all(known.values()) or attempt == 1:
+                break
+            await self._close_probe()
+        assert self._probe is not None
+        partitions = [TopicPartition(t, p) for t, ps in known.items() for p in ps or ()]
         ends = await self._probe.end_offsets(partitions) if partitions else {}
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
@@ -253,6 +281,7 @@ class OutboxRelay:
         stale = [tp for tp in self._offsets if tp[0] in topics]
         for tp in stale:
             del self._offsets[tp]
+        await self._next_epoch()
         t = self.t.relay_offsets
         async with self.db.transaction() as s:
             await s.execute(delete(t).where(t.c.relay == self.name, t.c.topic.in_(sorted(topics))))
@@ -271,10 +300,19 @@ class OutboxRelay:
             await s.execute(delete(table).where(table.c.name == request))
         from_position = max(0, int(wanted) - 1)
         log.warning("relay %s: republishing every event from position %d, as asked", self.service, from_position + 1)
+        await self._next_epoch()
         if self._checkpoint is not None and from_position < self._checkpoint:
             await self._save_checkpoint(from_position)
             self._checkpoint = from_position
         self._republish = None
+
+    async def _next_epoch(self) -> None:
+        """What is published from now on belongs to a new epoch: consumers that meet it
+        part-way through a partition read that partition again from its beginning."""
+        self.epoch += 1
+        row = {"name": epoch_row(self.name), "position": self.epoch, "updated_at": utcnow()}
+        async with self.db.transaction() as s:
+            await upsert(s, self.t.relay_checkpoints, [row], ["name"])
 
     async def run(self) -> None:
         backoff = 0.1
