@@ -36,7 +36,7 @@ from doorstep_shared.applied import AppliedVersions
 from doorstep_shared.db import Database, deferred_upserts, upsert
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import CoreTables
-from doorstep_shared.messaging import Envelope, dead_letter_topic
+from doorstep_shared.messaging import Envelope, TopicEnsurer, dead_letter_topic
 from doorstep_shared.metrics import (
     PROJECTION_APPLIED,
     PROJECTION_DEAD_LETTERS,
@@ -139,8 +139,12 @@ class ProjectionRunner:
         fetch_max_wait_ms: int = 500,
         max_partition_fetch_bytes: int = 1024 * 1024,
         batch_timeout_ms: int = 10,
+        topics: TopicEnsurer | None = None,
     ) -> None:
         self.db = db
+        # makes the topics read before subscribing, and again after a broker lost them: a
+        # consumer cannot commit offsets of a topic the broker no longer has, and would wait
+        self.ensurer = topics
         self.t = tables
         self.projection = projection
         self.broker_factory = broker_factory
@@ -167,6 +171,7 @@ class ProjectionRunner:
             projection=projection.name,
             consumer=lambda: getattr(self._subscriber, "consumer", None),
             tracked_offsets=self.tracked_offsets,
+            ensure_topics=self._ensure_topics,
         )
 
     @property
@@ -180,7 +185,12 @@ class ProjectionRunner:
     def group_id(self) -> str:
         return f"{self.topic_prefix}{self.service}.{self.name}.g{self.generation}"
 
+    async def _ensure_topics(self) -> None:
+        if self.ensurer is not None:
+            await self.ensurer.ensure(set(self.topics))
+
     async def start(self) -> None:
+        await self._ensure_topics()
         self.generation = await self._load_generation()
         self._epochs = None  # reread: a rebuild may have replaced the tracking rows
         broker = self.broker_factory()
@@ -216,6 +226,8 @@ class ProjectionRunner:
 
     async def stop(self) -> None:
         await self.watch.stop()
+        if self.ensurer is not None:
+            await self.ensurer.close()
         if self.broker is not None:
             await self.broker.stop()
             self.broker = None

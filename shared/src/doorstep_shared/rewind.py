@@ -9,7 +9,9 @@ remains is a partition that is empty now although records were read from it: it
 is read from its start once the relay republishes into it, and stream versions
 drop the repeats. (The embedded broker reports a partition's end offset by record
 batch, short of the truth, so only an end of 0 is certain evidence on it.) The
-check runs on every assignment and every few seconds.
+check runs on every assignment and every few seconds; each round also makes the
+projection's topics again if the broker lost them, since a consumer cannot commit
+offsets of a topic the broker no longer has and waits until it exists.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class PartitionWatch(ConsumerRebalanceListener):
         projection: str,
         consumer: Callable[[], Any],
         tracked_offsets: Callable[[], Awaitable[dict[tuple[str, int], int]]],
+        ensure_topics: Callable[[], Awaitable[None]] | None = None,
         interval: float = 5.0,
     ) -> None:
         self.db = db
@@ -48,6 +51,7 @@ class PartitionWatch(ConsumerRebalanceListener):
         self.projection = projection
         self.consumer = consumer  # the projection's current consumer, or None
         self.tracked_offsets = tracked_offsets
+        self.ensure_topics = ensure_topics
         self.interval = interval
         self.rewinds = 0
         self._task: asyncio.Task[None] | None = None
@@ -106,6 +110,8 @@ class PartitionWatch(ConsumerRebalanceListener):
         while True:
             await asyncio.sleep(self.interval)
             try:
+                if self.ensure_topics is not None:  # a topic the broker lost blocks offset commits
+                    await self.ensure_topics()
                 await self.rewind_lost()
             except asyncio.CancelledError:
                 raise

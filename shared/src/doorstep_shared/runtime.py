@@ -143,6 +143,11 @@ class Runtime:
                     else settings.kafka_background_fetch_max_wait_ms
                 ),
                 max_attempts=settings.projection_max_attempts,
+                topics=TopicEnsurer(
+                    settings.kafka_bootstrap_servers,
+                    settings.kafka_topic_partitions,
+                    settings.kafka_replication_factor,
+                ),
             )
             for p in definition.projections
         }
