@@ -29,7 +29,7 @@ from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.applied import AppliedVersions
@@ -163,7 +163,8 @@ class ProjectionRunner:
         self.generation = 0
         self.dead_letters = 0
         self._epochs: dict[tuple[str, int], int] | None = None  # loaded on first use
-        self.stale_partitions: set[tuple[str, int]] = set()  # to read again from their beginning
+        # partitions to read again from their beginning, with the relay epoch that asks for it
+        self.stale_partitions: dict[tuple[str, int], int] = {}
         self.watch = PartitionWatch(
             db=db,
             tables=tables,
@@ -237,6 +238,8 @@ class ProjectionRunner:
     # consuming ---------------------------------------------------------------
 
     async def _on_batch(self, body: list[Any], msg: KafkaMessage) -> None:
+        """Apply a fetched batch, then acknowledge it. Never raises: an exception here
+        would end the subscriber's consuming loop, and the read model would stop."""
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         try:
             await self.apply_records(records)
@@ -247,30 +250,56 @@ class ProjectionRunner:
                     await self._apply_isolated(record)
             except Exception:
                 log.exception("projection %s cannot write; rewinding", self.name)
-                await msg.nack()
+                with contextlib.suppress(Exception):
+                    await msg.nack()
                 await asyncio.sleep(1.0)
                 return
-        if self.stale_partitions:
-            await self._read_again(self.stale_partitions)
-        await msg.ack()
+        try:
+            if self.stale_partitions:
+                await self._read_again()
+            await msg.ack()
+        except Exception as exc:  # a rebalance under way, a broker gone: what was applied is stored
+            log.warning("projection %s: acknowledging a batch failed (%s); it may be read again", self.name, exc)
         self._update_lag(msg, records)
 
-    async def _read_again(self, partitions: set[tuple[str, int]]) -> None:
-        """Read partitions again from their beginning (a relay republished its history)."""
+    async def _read_again(self) -> None:
+        """Read partitions again from their beginning (a relay republished its history).
+
+        The new epoch is recorded only once the consumer was sent back to the start
+        and that start committed: if the partition moved to another worker meanwhile,
+        that worker still meets the epoch as new and reads the partition again itself.
+        """
         consumer = getattr(self._subscriber, "consumer", None)
+        stale, self.stale_partitions = self.stale_partitions, {}
         if consumer is None:
             return
-        for topic, partition in sorted(partitions):
+        for (topic, partition), epoch in sorted(stale.items()):
+            tp = TopicPartition(topic, partition)
+            if tp not in consumer.assignment():
+                continue  # moved to another worker, which meets the new epoch itself
             log.warning(
-                "projection %s: %s[%d] carries a republished history that may begin before where "
-                "it was being read: reading it again from its beginning",
+                "projection %s: %s[%d] carries a republished history (relay epoch %d) that may begin "
+                "before where it was being read: reading it again from its beginning",
                 self.name,
                 topic,
                 partition,
+                epoch,
             )
-            await consumer.seek_to_beginning(TopicPartition(topic, partition))
-        PROJECTION_REWINDS.labels(self.service, self.name).inc(len(partitions))
-        partitions.clear()
+            await consumer.seek_to_beginning(tp)
+            await consumer.commit({tp: 0})
+            await self._note_epoch((topic, partition), epoch)
+            PROJECTION_REWINDS.labels(self.service, self.name).inc()
+
+    async def _note_epoch(self, tp: tuple[str, int], epoch: int) -> None:
+        t = self.t.projection_tracking
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(t)
+                .where(t.c.projection == self.name, t.c.topic == tp[0], t.c.partition == tp[1])
+                .values(epoch=epoch)
+            )
+        if self._epochs is not None:
+            self._epochs[tp] = epoch
 
     async def apply_records(self, records: Sequence[Any]) -> int:
         """Apply Kafka records in one transaction with their checkpoints; returns how many applied.
@@ -301,11 +330,13 @@ class ProjectionRunner:
         reached: dict[tuple[str, int], int] = {}
         for record, env in zip(records, envelopes, strict=True):
             tp = (record.topic, record.partition)
-            known = reached.get(tp, self._epochs.get(tp, 0))
-            if env.epoch > known:
-                if record.offset > 0:
-                    self.stale_partitions.add(tp)
-                reached[tp] = env.epoch
+            known = max(reached.get(tp, 0), self._epochs.get(tp, 0))
+            if env.epoch <= known:
+                continue
+            if record.offset == 0:
+                reached[tp] = env.epoch  # read from its very start: nothing before it was missed
+            else:  # noted once the partition is being read again from its start
+                self.stale_partitions[tp] = max(env.epoch, self.stale_partitions.get(tp, 0))
         return reached
 
     async def apply_envelopes(
