@@ -217,9 +217,18 @@ def _attach(live_file: str) -> Any:
 
 
 def _search_path(path: str) -> Any:
+    """Set a new connection's search path outside any transaction: set inside one, the
+    pool's rollback when the connection is first returned would undo it, and the
+    shadow's writes would land in the live tables."""
+
     def set_path(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET search_path TO {path}")
-        cursor.close()
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET SESSION search_path TO {path}")
+            cursor.close()
+        finally:
+            dbapi_connection.autocommit = autocommit
 
     return set_path
