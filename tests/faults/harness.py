@@ -219,6 +219,8 @@ class Platform:
             KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap_servers,
             KAFKA_ENABLE_IDEMPOTENCE="false",
             LOG_LEVEL=os.environ.get("FAULT_LOG_LEVEL", "WARNING"),
+            # a worker killed while holding the relay lease is replaced after this long
+            DOORSTEP_RELAY_LEASE_SECONDS="4",
         )
         env[PORT_VARIABLE[service]] = str(self.api_ports[service])
         if service in self.database_urls:

@@ -17,7 +17,7 @@ from tests.faults.conftest import Scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(420)]
 
-BEFORE, AFTER = 40, 40  # commands acknowledged before the fault, and after recovery
+BEFORE, AFTER = 30, 30  # commands acknowledged before the fault, and after recovery
 
 
 async def test_broker_killed_and_restarted_mid_load(scenario: Scenario) -> None:

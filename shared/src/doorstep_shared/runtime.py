@@ -128,6 +128,7 @@ class Runtime:
                 settings.kafka_replication_factor,
             ),
             bootstrap_servers=settings.kafka_bootstrap_servers,
+            lease_ttl=settings.relay_lease_seconds,
         )
         self.runners = {
             p.name: ProjectionRunner(

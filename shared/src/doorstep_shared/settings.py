@@ -69,6 +69,9 @@ class ServiceSettings(BaseSettings):
     # 100 ms, for about 40 ms more from command to read model (p99 ~170 ms).
     relay_poll_interval: float | None = Field(None, alias="RELAY_POLL_INTERVAL", gt=0)
     projection_max_attempts: int = Field(3, alias="PROJECTION_MAX_ATTEMPTS")
+    # Only the holder of the relay lease publishes; when it dies another worker takes
+    # over once the lease has expired (renewed every third of it while held).
+    relay_lease_seconds: float = Field(10.0, alias="DOORSTEP_RELAY_LEASE_SECONDS", gt=1)
     # How long a projection's fetch may wait at the broker for new records. Apache
     # Kafka answers as soon as data arrives; the embedded broker holds the fetch for
     # the full wait, so a short one keeps read-your-writes quick.
