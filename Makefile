@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_BACKENDS ?= $(if $(filter postgres%,$(DATABASE_URL)),sqlite$(,)postgresql,sqlite)
 , := ,
 
-.PHONY: help install run test test-unit test-postgres fuzz lint typecheck bench rebuild migrate clean
+.PHONY: help install run test test-unit test-faults test-postgres fuzz lint typecheck bench rebuild republish migrate clean
 
 help:
 	@echo "make run         start the embedded broker and all four services (Ctrl-C stops)"
@@ -20,6 +20,8 @@ help:
 	@echo "make typecheck   mypy"
 	@echo "make bench       benchmarks; results in bench/results.json"
 	@echo "make rebuild SERVICE=registration   rebuild a stopped service's read models"
+	@echo "make republish SERVICE=registration [FROM=N]   publish a service's event log to Kafka again"
+	@echo "make test-faults  the fault suite alone (broker and worker kills, restarts, two workers)"
 	@echo "make migrate SERVICE=registration   apply a service's migrations"
 
 $(UV):
@@ -56,6 +58,12 @@ bench: install
 
 rebuild: install
 	$(UV) run --frozen doorstep rebuild $(SERVICE)
+
+republish: install
+	$(UV) run --frozen doorstep republish $(SERVICE) --from-position $(or $(FROM),1)
+
+test-faults: install
+	$(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)
 
 migrate: install
 	$(UV) run --frozen doorstep migrate $(SERVICE)
