@@ -28,11 +28,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.db import Database, upsert
 from doorstep_shared.domain import utcnow
@@ -137,14 +139,18 @@ class OutboxRelay:
 
     async def _save_checkpoint(self, position: int, offsets: dict[Partition, int] | None = None) -> None:
         """Advance the checkpoint, with the offsets the broker acknowledged, in one transaction."""
-        table = self.t.relay_checkpoints
         async with self.db.transaction() as s:
-            updated = await s.execute(self._advance, {"relay": self.name, "position": position, "now": utcnow()})
-            if updated.rowcount == 0:  # type: ignore[attr-defined]
-                await s.execute(table.insert().values(name=self.name, position=position, updated_at=utcnow()))
+            await self._write_checkpoint(s, position)
             if offsets:
                 rows = [{"relay": self.name, "topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()]
                 await upsert(s, self.t.relay_offsets, rows, ["relay", "topic", "partition"])
+
+    async def _write_checkpoint(self, s: AsyncSession, position: int) -> None:
+        updated = await s.execute(self._advance, {"relay": self.name, "position": position, "now": utcnow()})
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            await s.execute(
+                self.t.relay_checkpoints.insert().values(name=self.name, position=position, updated_at=utcnow())
+            )
 
     async def _load_offsets(self) -> dict[Partition, int]:
         t = self.t.relay_offsets
@@ -195,9 +201,8 @@ class OutboxRelay:
             )
             futures.append(fut)
         acks = await asyncio.gather(*futures)
-        acked = self._acknowledged(acks)
-        went_back = {tp for tp, (first, _) in acked.items() if first <= self._offsets.get(tp, -1)}
-        offsets = {tp: first for tp, (first, _) in acked.items()}
+        offsets = self._first_acknowledged(acks)
+        went_back = {tp for tp, first in offsets.items() if first <= self._offsets.get(tp, -1)}
         await self._save_checkpoint(batch[-1].position, offsets)
         self._checkpoint = batch[-1].position
         self._offsets.update(offsets)
@@ -211,16 +216,15 @@ class OutboxRelay:
         return len(batch)
 
     @staticmethod
-    def _acknowledged(acks: list[Any]) -> dict[Partition, tuple[int, int]]:
-        """First and last acknowledged offset per partition of a batch."""
-        out: dict[Partition, tuple[int, int]] = {}
+    def _first_acknowledged(acks: list[Any]) -> dict[Partition, int]:
+        """The first offset the broker acknowledged on each partition of a batch."""
+        out: dict[Partition, int] = {}
         for ack in acks:
             offset = getattr(ack, "offset", None)
             if offset is None or offset < 0:
                 continue
             tp = (ack.topic, ack.partition)
-            first, last = out.get(tp, (offset, offset))
-            out[tp] = (min(first, offset), max(last, offset))
+            out[tp] = min(offset, out.get(tp, offset))
         return out
 
     async def verify(self) -> None:
@@ -278,41 +282,40 @@ class OutboxRelay:
             ", ".join(sorted(topics)),
             until,
         )
-        stale = [tp for tp in self._offsets if tp[0] in topics]
-        for tp in stale:
+        for tp in [tp for tp in self._offsets if tp[0] in topics]:
             del self._offsets[tp]
-        await self._next_epoch()
-        t = self.t.relay_offsets
-        async with self.db.transaction() as s:
-            await s.execute(delete(t).where(t.c.relay == self.name, t.c.topic.in_(sorted(topics))))
-        # the rewound checkpoint is stored: a relay that dies while republishing starts over
-        await self._save_checkpoint(0)
-        self._checkpoint = 0
+        # the new epoch, the forgotten offsets and the rewound checkpoint are stored together:
+        # a relay that dies at any point either republishes from the start or had not begun to
+        await self._restart_from(0, forget=topics)
 
     async def _take_republish_request(self) -> None:
-        table = self.t.relay_checkpoints
         request = republish_request(self.name)
-        async with self.db.session() as s:
-            wanted = (await s.execute(select(table.c.position).where(table.c.name == request))).scalar()
+        wanted = await self._position_of(request)
         if wanted is None:
             return
-        async with self.db.transaction() as s:
-            await s.execute(delete(table).where(table.c.name == request))
-        from_position = max(0, int(wanted) - 1)
+        from_position = max(0, wanted - 1)
         log.warning("relay %s: republishing every event from position %d, as asked", self.service, from_position + 1)
-        await self._next_epoch()
-        if self._checkpoint is not None and from_position < self._checkpoint:
-            await self._save_checkpoint(from_position)
-            self._checkpoint = from_position
+        current = self._checkpoint if self._checkpoint is not None else from_position
+        await self._restart_from(min(from_position, current), done_request=request)
         self._republish = None
 
-    async def _next_epoch(self) -> None:
-        """What is published from now on belongs to a new epoch: consumers that meet it
-        part-way through a partition read that partition again from its beginning."""
+    async def _restart_from(self, position: int, *, forget: Collection[str] = (), done_request: str = "") -> None:
+        """Go back to `position` in a new epoch, in one transaction: what is published from
+        now on belongs to the new epoch, and consumers that meet it part-way through a
+        partition read that partition again from its beginning."""
         self.epoch += 1
-        row = {"name": epoch_row(self.name), "position": self.epoch, "updated_at": utcnow()}
+        epoch = {"name": epoch_row(self.name), "position": self.epoch, "updated_at": utcnow()}
+        checkpoints, offsets = self.t.relay_checkpoints, self.t.relay_offsets
         async with self.db.transaction() as s:
-            await upsert(s, self.t.relay_checkpoints, [row], ["name"])
+            await upsert(s, checkpoints, [epoch], ["name"])
+            if forget:
+                await s.execute(
+                    delete(offsets).where(offsets.c.relay == self.name, offsets.c.topic.in_(sorted(forget)))
+                )
+            if done_request:
+                await s.execute(delete(checkpoints).where(checkpoints.c.name == done_request))
+            await self._write_checkpoint(s, position)
+        self._checkpoint = position
 
     async def run(self) -> None:
         backoff = 0.1
