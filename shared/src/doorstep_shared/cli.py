@@ -8,6 +8,7 @@ import importlib
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,20 +130,29 @@ def service_app() -> Any:
     return _serving_app(module, module.Settings())
 
 
-def cmd_migrate(args: argparse.Namespace) -> None:
+def _on_migrated_database(service: str, action: Callable[[Any, Any], Awaitable[None]] | None = None) -> None:
+    """Bring a service's schema to head, then run `action(db, definition)` on its database."""
     from doorstep_shared.db import Database
     from doorstep_shared.migrations import upgrade
 
-    module = load_service(args.service)
+    module = load_service(service)
     settings = module.Settings()
     definition = module.build_definition(settings)
 
     async def run() -> None:
         db = Database(settings.resolved_database_url)
-        await upgrade(db, definition.migrations_path)
-        await db.dispose()
+        try:
+            await upgrade(db, definition.migrations_path)
+            if action is not None:
+                await action(db, definition)
+        finally:
+            await db.dispose()
 
     asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _on_migrated_database(args.service)
     print(f"{args.service}: schema at head")
 
 
@@ -194,23 +204,12 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
 
 def cmd_republish(args: argparse.Namespace) -> None:
     """Ask a service's relay to publish its event log again from a position (running or not)."""
-    from doorstep_shared.db import Database
-    from doorstep_shared.migrations import upgrade
     from doorstep_shared.relay import request_republish
 
-    module = load_service(args.service)
-    settings = module.Settings()
-    definition = module.build_definition(settings)
+    async def request(db: Any, definition: Any) -> None:
+        await request_republish(db, definition.core, args.from_position)
 
-    async def run() -> None:
-        db = Database(settings.resolved_database_url)
-        try:
-            await upgrade(db, definition.migrations_path)
-            await request_republish(db, definition.core, args.from_position)
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
+    _on_migrated_database(args.service, request)
     print(
         f"{args.service}: republishing from position {args.from_position} was requested; "
         "a running worker starts within seconds, a stopped one when it starts"

@@ -401,8 +401,11 @@ class ProjectionRunner:
         transaction-scoped lock per partition (in one order, so no deadlock), and reads the
         applied versions only then: the second of two never applies what the first did."""
         for topic, partition in sorted({(r.topic, r.partition) for r in records}):
-            key = _lock_key(f"{self.service}.{self.name}:{topic}:{partition}")
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_key(topic, partition)})
+
+    def lock_key(self, topic: str, partition: int) -> int:
+        """The advisory lock a batch of this partition holds (a rebuild's swap takes it too)."""
+        return _lock_key(f"{self.service}.{self.name}:{topic}:{partition}")
 
     async def _apply_isolated(self, record: Any) -> None:
         error: Exception | None = None

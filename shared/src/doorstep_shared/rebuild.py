@@ -38,7 +38,7 @@ from doorstep_shared.db import Database
 from doorstep_shared.domain import Conflict
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
-from doorstep_shared.projections import Projection, ProjectionRunner, _lock_key
+from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.shadow import Shadow
 
 EVENT_LOG, KAFKA, BOTH = "event log", "Kafka", "event log and Kafka"
@@ -307,7 +307,7 @@ class Rebuild:
         consumer = getattr(self.live._subscriber, "consumer", None)
         with contextlib.suppress(Exception):
             partitions |= {(tp.topic, tp.partition) for tp in consumer.assignment()} if consumer else set()
-        return [_lock_key(f"{self.service}.{self.name}:{t}:{p}") for t, p in sorted(partitions)]
+        return [self.live.lock_key(t, p) for t, p in sorted(partitions)]
 
     async def _log_total(self, after: int = 0) -> int:
         if not self.own:
@@ -376,7 +376,3 @@ async def topic_offsets(
         )
     finally:
         await consumer.stop()
-
-
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    return (await topic_offsets(bootstrap, topics))[1]
