@@ -25,6 +25,24 @@ from tests.helpers import stop_process
 PASSWORD = "two processes admin password"
 
 
+def admin_with_area_tree(url: str, password: str) -> dict[str, str]:
+    """Sign in as the first admin and create the area tree down to GRID; the admin's headers."""
+    token = httpx.post(f"{url}/auth/token", data={"username": "admin", "password": password}, timeout=5)
+    assert token.status_code == 200, token.text
+    h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with httpx.Client(base_url=url, headers=h, timeout=10) as c:
+        for code, level, parent in [
+            (GRID[:4], "city", None),
+            (GRID[:6], "district", GRID[:4]),
+            (GRID[:9], "street", GRID[:6]),
+            (GRID[:12], "community", GRID[:9]),
+            (GRID, "grid", GRID[:12]),
+        ]:
+            r = c.post("/areas", json={"code": code, "name": code, "level": level, "parent_code": parent})
+            assert r.status_code == 201, r.text
+    return h
+
+
 def _serve(role: str, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "doorstep_shared.cli", "serve", "registration", "--role", role, *extra],
@@ -78,19 +96,8 @@ def test_two_api_processes_share_the_port_and_the_prepared_service(
 
         pids = _pids_answering(url)
         assert len(pids) == 2, pids
-        token = httpx.post(f"{url}/auth/token", data={"username": "admin", "password": PASSWORD}, timeout=5)
-        assert token.status_code == 200, token.text
-        h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        h = admin_with_area_tree(url, PASSWORD)
         with httpx.Client(base_url=url, headers=h, timeout=10) as c:
-            for code, level, parent in [
-                (GRID[:4], "city", None),
-                (GRID[:6], "district", GRID[:4]),
-                (GRID[:9], "street", GRID[:6]),
-                (GRID[:12], "community", GRID[:9]),
-                (GRID, "grid", GRID[:12]),
-            ]:
-                r = c.post("/areas", json={"code": code, "name": code, "level": level, "parent_code": parent})
-                assert r.status_code == 201, r.text
             body = resident_body()
             created = c.post("/residents", json=body)
             assert created.status_code == 201, created.text

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from doorstep_shared.embedded import free_port
 
-from tests.e2e.registration.test_api_processes import _serve, _wait_ready
-from tests.e2e.registration.test_registration_flow import GRID, resident_body
+from tests.e2e.registration.test_api_processes import _serve, _wait_ready, admin_with_area_tree
+from tests.e2e.registration.test_registration_flow import resident_body
 from tests.helpers import stop_process
 
 PASSWORD = "idempotent processes password"
@@ -41,19 +41,7 @@ def test_identical_commands_through_two_processes_get_one_answer(database_url: s
     api = _serve("api", env, tmp_path / "api.log", "--processes", "2")
     try:
         _wait_ready(url, api, tmp_path / "api.log")
-        token = httpx.post(f"{url}/auth/token", data={"username": "admin", "password": PASSWORD}, timeout=5)
-        assert token.status_code == 200, token.text
-        h = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        with httpx.Client(base_url=url, headers=h, timeout=10) as c:
-            for code, level, parent in [
-                (GRID[:4], "city", None),
-                (GRID[:6], "district", GRID[:4]),
-                (GRID[:9], "street", GRID[:6]),
-                (GRID[:12], "community", GRID[:9]),
-                (GRID, "grid", GRID[:12]),
-            ]:
-                r = c.post("/areas", json={"code": code, "name": code, "level": level, "parent_code": parent})
-                assert r.status_code == 201, r.text
+        h = admin_with_area_tree(url, PASSWORD)
 
         replies = asyncio.run(_race(url, {**h, "Idempotency-Key": "two-processes-1"}))
         assert [r.status_code for r in replies] == [201] * PARALLEL, [r.text for r in replies]
