@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 import orjson
-from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy import DateTime, TypeDecorator, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -51,13 +51,44 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else as_utc(value)
 
+    # On SQLite the text is written and parsed here, in the format SQLAlchemy's own
+    # DATETIME uses ("2026-12-02 14:00:00.123456"), by the C-coded isoformat and
+    # fromisoformat rather than a format string and a regular expression: read
+    # models write and read thousands of timestamps per batch.
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(" ", "microseconds")
+
+        return process
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | datetime | None) -> datetime | None:
+            if value is None:
+                return None
+            return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+        return process
+
 
 def _json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, scratch: bool = False) -> None:
+        """`scratch`: a SQLite file whose loss in a crash costs nothing (a rebuild's shadow):
+        no write-ahead log to copy back on close, no fsync."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -73,13 +104,14 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessionmaker = self.sessionmaker
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _scratch_pragmas if scratch else _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
             writer = self.engine.execution_options(doorstep_write=True)
             self.write_sessionmaker = async_sessionmaker(writer, expire_on_commit=False)
         self._lock = asyncio.Lock() if self.is_sqlite else None
         database = parsed.database or ""
-        self.checkpointer = WalCheckpointer(database) if self.is_sqlite and database not in ("", ":memory:") else None
+        durable = self.is_sqlite and not scratch and database not in ("", ":memory:")
+        self.checkpointer = WalCheckpointer(database) if durable else None
 
     @contextlib.asynccontextmanager
     async def write_lock(self) -> AsyncIterator[None]:
@@ -253,6 +285,16 @@ def _sqlite_begin(conn: Any) -> None:
         raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
 
 
+def _scratch_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA main.journal_mode=MEMORY")
+    cursor.execute("PRAGMA main.synchronous=OFF")
+    cursor.execute("PRAGMA main.cache_size=-262144")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -291,6 +333,23 @@ async def upsert(
     await session.execute(stmt, rows)
 
 
+async def insert_rows(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one shape (see `write_rows`); queued like `upsert` inside `deferred_upserts`."""
+    if not rows:
+        return
+    stmt = _insert_statement(getattr(table, "__table__", table))
+    pending = session.info.get(DEFERRED)
+    if pending is not None:
+        pending.setdefault(stmt, []).extend(rows)
+        return
+    await session.run_sync(write_rows, stmt, rows)
+
+
+@functools.cache
+def _insert_statement(table: Any) -> Any:
+    return insert(table)
+
+
 @contextlib.asynccontextmanager
 async def deferred_upserts(session: Any) -> AsyncIterator[None]:
     """Batch the upserts of a block (a projection applying hundreds of events)."""
@@ -299,7 +358,7 @@ async def deferred_upserts(session: Any) -> AsyncIterator[None]:
         yield
         pending = session.info.pop(DEFERRED, {})
         for stmt, rows in pending.items():
-            await session.execute(stmt, rows)
+            await session.run_sync(write_rows, stmt, rows)
     finally:
         session.info.pop(DEFERRED, None)
 
@@ -313,7 +372,45 @@ def _flush_deferred_first(state: ORMExecuteState) -> None:
         return
     session.info[DEFERRED] = {}
     for stmt, rows in pending.items():
+        write_rows(session, stmt, rows)
+
+
+def write_rows(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Execute an INSERT (or upsert) for many rows of one shape.
+
+    On SQLite, binding the rows costs more than inserting them when SQLAlchemy
+    does it (a parameter dictionary per row, each value looked up and processed
+    on its own), so the statement is compiled once per shape and the rows are
+    bound as tuples through the same type processors. Statements whose columns
+    have Python-side defaults, and other backends, take SQLAlchemy's path.
+    """
+    conn = session.connection()
+    plan = _bulk_plan(stmt, conn.dialect, tuple(rows[0])) if conn.dialect.name == "sqlite" else None
+    if plan is None:
         session.execute(stmt, rows)
+        return
+    sql, (names, procs) = plan
+    try:  # column by column: one comprehension per column rather than a generator per row
+        columns = [[row[n] for row in rows] for n in names]
+    except KeyError:  # rows of different shapes: SQLAlchemy says which value is missing
+        session.execute(stmt, rows)
+        return
+    bound = [values if p is None else list(map(p, values)) for values, p in zip(columns, procs, strict=True)]
+    conn.exec_driver_sql(sql, list(zip(*bound, strict=True)))
+
+
+BulkPlan = tuple[str, tuple[tuple[str, ...], tuple[Any, ...]]]
+
+
+@functools.lru_cache(maxsize=512)
+def _bulk_plan(stmt: Any, dialect: Any, keys: tuple[str, ...]) -> BulkPlan | None:
+    """(SQL, (bind names in order, their processors)) for `stmt` bound from rows with `keys`."""
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    if compiled.insert_prefetch or compiled.update_prefetch or not set(names) <= set(keys):
+        return None
+    procs = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    return compiled.string, (names, procs)
 
 
 @functools.lru_cache(maxsize=512)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -28,12 +29,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     bindparam,
     func,
     insert,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -168,6 +171,11 @@ class StoredEvent:
         return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})
 
 
+def _decoded(value: Any) -> Any:
+    """JSON as the driver returns it: SQLite's text, or what asyncpg's codec already decoded."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -219,8 +227,12 @@ class EventStore:
             .where(t.c.stream_id == bindparam("stream_id"), t.c.version > bindparam("after_version"))
             .order_by(t.c.version)
         )
+        # the relay and replays read the log in bulk: its JSON is decoded here, in one step,
+        # rather than through the column type's processor chain
+        columns = [t.c[f.name] for f in dataclasses.fields(StoredEvent)]
+        raw = [type_coerce(c, Text) if c.name in ("data", "meta") else c for c in columns]
         self._read_after = (
-            select(t).where(t.c.position > bindparam("position")).order_by(t.c.position).limit(bindparam("limit"))
+            select(*raw).where(t.c.position > bindparam("position")).order_by(t.c.position).limit(bindparam("limit"))
         )
         self._last_position = select(func.max(t.c.position))
         self._stream_of = select(t.c.stream_id, t.c.version).where(t.c.position == bindparam("position"))
@@ -305,7 +317,10 @@ class EventStore:
 
     async def read_after(self, session: AsyncSession, position: int, limit: int) -> list[StoredEvent]:
         rows = (await session.execute(self._read_after, {"position": position, "limit": limit})).all()
-        return [StoredEvent.from_row(r) for r in rows]
+        return [
+            StoredEvent(p, e, sid, st, v, et, sv, _decoded(d), _decoded(m), at)
+            for p, e, sid, st, v, et, sv, d, m, at in rows
+        ]
 
     async def last_position(self, session: AsyncSession) -> int:
         return (await session.execute(self._last_position)).scalar() or 0

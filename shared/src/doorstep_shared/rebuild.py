@@ -4,9 +4,10 @@ The event log is the only complete history a service is sure to have: a broker
 restarted empty (the embedded one keeps topics in memory) or a topic past its
 retention has lost the oldest events, and replaying what is left would give a
 read model missing rows. So a projection that reads only its own service's
-topics is replayed from the log, in position order, through the same
-`apply_envelopes` the runner uses for Kafka (same version dedupe): no broker is
-needed, and it is fast. A projection that reads other services' topics can only
+topics is replayed from the log, in position order: no broker is needed, and
+it is fast, since the log holds every stream's versions once and contiguous
+(nothing to look up or skip per event; the versions reached are derived from
+the log with one statement per batch). A projection that reads other services' topics can only
 replay those from Kafka; before anything is changed, and while replaying, the
 topics are checked to still hold the whole history (every partition begins at
 offset 0, nothing applied before is missing, every stream starts at version 1
@@ -32,9 +33,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from doorstep_shared.db import Database
+from doorstep_shared.db import Database, deferred_upserts
 from doorstep_shared.domain import Conflict
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
@@ -120,6 +122,26 @@ class _ShadowRunner(ProjectionRunner):
         self.on_progress(self.progress)
         return applied
 
+    async def apply_log(self, envelopes: Sequence[Envelope], tracked: Any, bounds: dict[str, int]) -> None:
+        """Apply a run of the event log, in one transaction with its stream versions.
+
+        The shadow started empty and is given the log in position order, each event
+        once: every stream's versions arrive contiguous, so there is none to look up
+        and none to skip. The versions reached are then derived from the log itself
+        (`tracked`, one INSERT ... SELECT over the positions in `bounds`), the same
+        rows the event-by-event path would have written.
+        """
+        async with self.db.transaction() as session:
+            async with deferred_upserts(session):
+                await self.projection.start_batch(session, envelopes)
+                for env in envelopes:
+                    await self.projection.apply(session, env)
+                await self.projection.end_batch(session)
+            await session.execute(tracked, bounds)
+        self.progress.events += len(envelopes)
+        self.progress.tick()
+        self.on_progress(self.progress)
+
     async def held_back(self) -> int:
         """Streams whose highest version seen was not applied: their history has a hole."""
         async with self.db.session() as s:
@@ -138,7 +160,7 @@ class Rebuild:
         bootstrap: str,
         broker_factory: Callable[[], Any],
         from_kafka: bool = False,
-        log_batch: int = 5000,
+        log_batch: int = 10000,
         partitions: int = 3,
         kafka_timeout: float = 600.0,
         on_progress: Callable[[Progress], None] | None = None,
@@ -323,16 +345,44 @@ class Rebuild:
         if not self.own:
             return after
         types = {topic.split(".", 1)[1] for topic in self.own}
+        tracked = self._tracked_statement(runner.db.engine.dialect.name, sorted(types))
         service, upcast, position = self.service, self.store.upcast_stored, after
         while True:
             async with self.db.session() as s:
                 batch = await self.store.read_after(s, position, self.log_batch)
             if not batch:
                 return position
+            bounds = {"after": position, "upto": batch[-1].position}
             position = batch[-1].position
             envelopes = [Envelope.from_stored(service, upcast(e)) for e in batch if e.stream_type in types]
             if envelopes:
-                await runner.apply_envelopes(envelopes)
+                await runner.apply_log(envelopes, tracked, bounds)
+
+    def _tracked_statement(self, dialect: str, types: list[str]) -> Any:
+        """Upsert of the projection's stream versions reached by the log's positions
+        in (after, upto]: per stream of the own topics, its highest version there."""
+        events, streams = self.store.t.events, self.live.t.projection_streams
+        reached = (
+            select(
+                literal(self.name, streams.c.projection.type),
+                literal(f"{self.service}:", streams.c.stream_id.type) + events.c.stream_id,
+                func.max(events.c.version),
+                func.max(events.c.position),
+            )
+            .where(
+                events.c.position > bindparam("after"),
+                events.c.position <= bindparam("upto"),
+                events.c.stream_type.in_(types),
+            )
+            .group_by(events.c.stream_id)
+        )
+        table: Table = streams
+        stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = stmt.from_select(["projection", "stream_id", "version", "position"], reached)
+        return stmt.on_conflict_do_update(
+            index_elements=["projection", "stream_id"],
+            set_={"version": stmt.excluded.version, "position": stmt.excluded.position},
+        )
 
     async def _kafka_ends(self) -> dict[tuple[str, int], int]:
         _, ends = await topic_offsets(self.bootstrap, self._prefixed(self.foreign))

@@ -34,8 +34,10 @@ class RowBuffer:
         self.table: Table = getattr(table, "__table__", table)
         self.key = key
         self.columns = [c.name for c in self.table.columns]
+        self._column_set = frozenset(self.columns)
         self._rows: dict[Any, dict[str, Any] | None] = {}
         self._dirty: dict[Any, dict[str, Any]] = {}
+        self._stored: set[Any] = set()
 
     async def prefetch(self, session: AsyncSession, keys: Iterable[Any]) -> None:
         """Load the rows of `keys` not loaded yet, in a few queries."""
@@ -47,6 +49,7 @@ class RowBuffer:
                 self._rows[k] = None
             for row in (await session.execute(stmt, {"keys": chunk})).mappings():
                 self._rows[row[self.key]] = dict(row)
+                self._stored.add(row[self.key])
 
     async def get(self, session: AsyncSession, key: Any) -> dict[str, Any] | None:
         """The row as the batch has left it so far; None if it does not exist."""
@@ -56,9 +59,8 @@ class RowBuffer:
 
     def put(self, row: dict[str, Any]) -> None:
         """Insert or replace a whole row."""
-        missing = set(self.columns) - set(row)
-        if missing:
-            raise ValueError(f"{self.table.name} row lacks {sorted(missing)}")
+        if not row.keys() >= self._column_set:
+            raise ValueError(f"{self.table.name} row lacks {sorted(self._column_set - row.keys())}")
         self._rows[row[self.key]] = row
         self._dirty[row[self.key]] = row
 
@@ -70,6 +72,10 @@ class RowBuffer:
         row.update(values)
         self._dirty[key] = row
         return row
+
+    def stored(self, key: Any) -> bool:
+        """Whether the row was in the table before this batch (rows derived from it may be too)."""
+        return key in self._stored
 
     @property
     def changed(self) -> list[dict[str, Any]]:

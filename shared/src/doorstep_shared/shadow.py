@@ -85,7 +85,7 @@ class Shadow:
         await self.drop()
         if self.live.is_sqlite:
             assert self.path is not None
-            db = Database(f"sqlite+aiosqlite:///{self.path}")
+            db = Database(f"sqlite+aiosqlite:///{self.path}", scratch=True)
             live_file = str(Path(make_url(self.live.url).database or "").resolve())
             event.listen(db.engine.sync_engine, "connect", _attach(live_file))
         else:
@@ -209,7 +209,6 @@ def _at(table: Table, schema: str | None) -> Table:
 def _attach(live_file: str) -> Any:
     def attach(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")  # a crash loses only the shadow, rebuilt next time
         cursor.execute(f"ATTACH DATABASE ? AS {LIVE}", (live_file,))
         cursor.close()
 

@@ -159,6 +159,7 @@ async def test_events_appended_during_the_rebuild_are_caught_up_before_the_swap(
     await rebuild.run(stop_live=stop_live, start_live=start_live)
     assert hooks == []  # a replay from the log holds the live runner off, it does not stop it
     assert await values(db) == {"a": 7}
+    assert await runner.stream_version("toy:a") == 2  # the catch-up's version replaced the replay's
 
 
 async def test_a_projection_without_a_read_model_is_not_replayed(db: Database) -> None:

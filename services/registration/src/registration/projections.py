@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from doorstep_shared.db import upsert
+from doorstep_shared.db import insert_rows, upsert
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.partners import partner_projection
@@ -74,20 +74,19 @@ async def load_residents(session: AsyncSession, envelopes: Sequence[Envelope]) -
 @directory.after_batch
 async def write_residents(session: AsyncSession) -> None:
     """Write the changed residents, and rederive their tag and skill rows from them."""
-    rows = await session.info.pop(ROWS).flush(session)
-    ids = [r["id"] for r in rows]
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i : i + CHUNK]
+    buffer: RowBuffer = session.info.pop(ROWS)
+    rows = await buffer.flush(session)
+    stored = [r["id"] for r in rows if buffer.stored(r["id"])]  # new residents have no tag rows yet
+    for i in range(0, len(stored), CHUNK):
+        chunk = stored[i : i + CHUNK]
         await session.execute(DELETE_TAGS, {"ids": chunk})
         await session.execute(DELETE_SKILLS, {"ids": chunk})
     tags = [{"resident_id": r["id"], "tag": t} for r in rows for t in sorted(set(r["tags"]))]
     skills = [
         {"resident_id": r["id"], "skill": k} for r in rows for k in sorted(set(r["skills"]) | set(r["verified_skills"]))
     ]
-    if tags:
-        await session.execute(TAGS.insert(), tags)
-    if skills:
-        await session.execute(SKILLS.insert(), skills)
+    await insert_rows(session, TAGS, tags)
+    await insert_rows(session, SKILLS, skills)
 
 
 async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> dict[str, Any] | None:
