@@ -51,7 +51,7 @@ lint: install
 	$(UV) run --frozen ruff format --check shared services tests bench
 
 typecheck: install
-	$(UV) run --frozen mypy shared/src services/registration/src services/jobs/src services/grid_reports/src services/volunteering/src
+	$(UV) run --frozen mypy shared/src shared/contracts/src services/registration/src services/jobs/src services/grid_reports/src services/volunteering/src
 
 bench: install
 	$(UV) run --frozen python -m bench.run

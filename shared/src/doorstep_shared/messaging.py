@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
+from doorstep_shared.domain import Event
 from doorstep_shared.eventstore import StoredEvent
 from doorstep_shared.settings import ServiceSettings
+
+E = TypeVar("E", bound=Event)
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "doorstep"
@@ -131,6 +134,10 @@ class Envelope:
             partition=-1,
             offset=-1,
         )
+
+    def event(self, cls: type[E]) -> E:
+        """The record read as the contract's event class (a missing field raises: a broken contract)."""
+        return cls.from_data(self.data)
 
     @property
     def stream_key(self) -> str:

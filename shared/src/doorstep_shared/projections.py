@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.applied import AppliedVersions
 from doorstep_shared.db import Database, deferred_upserts, upsert
-from doorstep_shared.domain import utcnow
+from doorstep_shared.domain import Event, utcnow
 from doorstep_shared.eventstore import CoreTables
 from doorstep_shared.messaging import Envelope, TopicEnsurer, dead_letter_topic
 from doorstep_shared.metrics import (
@@ -61,6 +61,7 @@ class Projection:
         self.topics = list(topics)
         self.tables: list[Table] = [getattr(t, "__table__", t) for t in tables]
         self.handlers: dict[str, Handler] = {}
+        self.consumes: dict[str, type[Event]] = {}  # event type -> contract class, for the contract test
         self._batch_start: BatchStart | None = None
         self._batch_end: BatchEnd | None = None
         self._rebuilt: list[BatchEnd] = []
@@ -68,7 +69,7 @@ class Projection:
     def with_topics(self, topics: Sequence[str]) -> Projection:
         """The same read model (name, tables, handlers, hooks) fed from `topics` only."""
         copy = Projection(self.name, topics, self.tables)
-        copy.handlers = self.handlers
+        copy.handlers, copy.consumes = self.handlers, self.consumes
         copy._batch_start, copy._batch_end, copy._rebuilt = self._batch_start, self._batch_end, self._rebuilt
         return copy
 
@@ -100,10 +101,15 @@ class Projection:
         if self._batch_end is not None:
             await self._batch_end(session)
 
-    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
+    def on(self, *event_types: type[Event] | str) -> Callable[[Handler], Handler]:
+        """Register a handler for events of the published contract (`doorstep_contracts`)."""
+
         def deco(fn: Handler) -> Handler:
             for event_type in event_types:
-                self.handlers[event_type] = fn
+                name = event_type if isinstance(event_type, str) else event_type.type_name()
+                if not isinstance(event_type, str):
+                    self.consumes[name] = event_type
+                self.handlers[name] = fn
             return fn
 
         return deco

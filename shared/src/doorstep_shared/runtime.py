@@ -15,7 +15,7 @@ import importlib.resources
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Union
 
@@ -27,8 +27,9 @@ from faststream.specification import AsyncAPI
 from sqlalchemy import MetaData
 
 from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
+from doorstep_shared.commands import HandlerRegistry
 from doorstep_shared.db import Database
-from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound
+from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound, as_utc, utcnow
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from doorstep_shared.idempotency import checked_key
@@ -38,6 +39,7 @@ from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
 from doorstep_shared.problems import install_problem_handlers
 from doorstep_shared.projections import Projection, ProjectionRunner
+from doorstep_shared.reactions import Reactions
 from doorstep_shared.rebuild import Rebuild, RebuildRefused
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ProcessRole, ServiceSettings
@@ -66,6 +68,11 @@ class ServiceDefinition:
     on_startup: Sequence[Hook] = ()
     background: Sequence[Hook] = ()
     snapshot_every: int = 0
+    # the one command path: handlers by command type, the typed dependencies they are
+    # given (built once the runtime starts), and the clock they read
+    handlers: HandlerRegistry[Any] = dataclasses.field(default_factory=HandlerRegistry)
+    dependencies: Callable[[Runtime], Any] | None = None
+    clock: Callable[[], datetime] = utcnow
     # the store that projections reacting with commands were built with, so that
     # they and the service's own commands share one (caches, upcasters, snapshots)
     store: EventStore | None = None
@@ -114,6 +121,18 @@ class Runtime:
             definition.upcasters,
             snapshot_every=definition.snapshot_every,
         )
+        self.handlers = definition.handlers
+        self.clock = definition.clock  # tests and demos move time by replacing it
+        self._deps: Any = None
+        for projection in definition.projections:
+            if isinstance(projection, Reactions):
+                projection.bind(
+                    service=definition.name,
+                    store=self.store,
+                    handlers=self.handlers,
+                    now=self.now,
+                    deps=lambda: self.deps,
+                )
         self.relay = OutboxRelay(
             db=self.db,
             store=self.store,
@@ -155,15 +174,28 @@ class Runtime:
         self.verifier: TokenVerifier | None = None
         self.api_key_resolver: ApiKeyResolver | None = None
         self.extras: dict[str, Any] = {}
+        self.rebuilds: dict[str, tuple[Rebuild, asyncio.Task[Any]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._runners_started: set[str] = set()
         self._asyncapi: dict[str, Any] | None = None
 
     # lifecycle --------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """The service clock's reading, in UTC."""
+        return as_utc(self.clock())
+
+    @property
+    def deps(self) -> Any:
+        """The service's typed dependencies (what its handlers and queries are given)."""
+        if self._deps is None and self.definition.dependencies is not None:
+            self._deps = self.definition.dependencies(self)
+        return self._deps
+
     async def start(self) -> None:
         await upgrade(self.db, self.definition.migrations_path)
         self.verifier = self._load_verifier()
+        _ = self.deps  # built before the first request, so a bad key or setting stops the start
         if self.definition.api_key_resolver is not None:
             self.api_key_resolver = self.definition.api_key_resolver(self)
         for hook in self.definition.on_startup:
@@ -377,7 +409,7 @@ def admin_router() -> APIRouter:
     @router.get("", summary="Projections: generation, consumer group, offsets, dead letters")
     async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[dict[str, Any]]:
         principal.require_role(Role.CITY_ADMIN)
-        rebuilds = runtime.extras.get("rebuilds", {})
+        rebuilds = runtime.rebuilds
         out = []
         for runner in runtime.runners.values():
             offsets = await runner.tracked_offsets()
@@ -421,7 +453,7 @@ def admin_router() -> APIRouter:
                 f"(port {runtime.settings.worker_listen_port}); rebuild it there",
                 field="name",
             )
-        jobs: dict[str, tuple[Rebuild, asyncio.Task[Any]]] = runtime.extras.setdefault("rebuilds", {})
+        jobs = runtime.rebuilds
         if name in jobs and not jobs[name][1].done():
             raise Conflict(f"projection {name} is being rebuilt", field="name")
         job = Rebuild(

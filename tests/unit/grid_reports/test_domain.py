@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from doorstep_shared.domain import Conflict, Forbidden, InvalidInput
-from grid_reports.bootstrap import policy_from
-from grid_reports.domain.events import (
+from doorstep_contracts.grid_reports import (
     CaseClosed,
     CaseEscalated,
     CaseReopened,
@@ -15,6 +13,8 @@ from grid_reports.domain.events import (
     VisitFindingRecorded,
     VisitRecorded,
 )
+from doorstep_shared.domain import Conflict, Forbidden, InvalidInput
+from grid_reports.bootstrap import policy_from
 from grid_reports.domain.model import Case, Dispute, Visit
 from grid_reports.domain.rules import STATE_KINDS, STATES, escalation_target, level_of_code
 from grid_reports.settings import Settings

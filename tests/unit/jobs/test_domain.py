@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from doorstep_contracts.jobs import ApplicationHired, JobPostingFilled, PieceworkPayoutSettled
 from doorstep_shared.domain import Conflict, InvalidInput, NotFound
 from hypothesis import given
 from hypothesis import strategies as st
 from jobs.domain.applications import Application
-from jobs.domain.events import ApplicationHired, JobPostingFilled, PieceworkPayoutSettled
 from jobs.domain.fairs import DEFAULT_RULES, Fair, occurrences
 from jobs.domain.leads import JobSeekerLead, lead_id_for
 from jobs.domain.piecework import PieceworkOrder

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from doorstep_shared.domain import Conflict, InvalidInput
-from registration.domain.events import (
+from doorstep_contracts.registration import (
     AreaCreated,
     ResidentErased,
     ResidentMovedOut,
     ResidentTransferred,
     ResidentVerifiedSkillAdded,
 )
+from doorstep_shared.domain import Conflict, InvalidInput
 from registration.domain.model import Area, Partner, Resident, Staff, check_availability
 
 

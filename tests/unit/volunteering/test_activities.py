@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from doorstep_contracts.volunteering import VolunteerPromoted, VolunteerSignedUp
 from doorstep_shared.domain import Conflict, Forbidden, InvalidInput
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from volunteering.domain.activities import Activity
-from volunteering.domain.events import VolunteerPromoted, VolunteerSignedUp
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 START = NOW + timedelta(days=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from doorstep_contracts.volunteering import PointsCredited, PointsRedeemed
 from doorstep_shared.domain import Conflict, InvalidInput
-from volunteering.domain.events import PointsCredited, PointsRedeemed
 from volunteering.domain.ledger import Ledger, points_for
 from volunteering.domain.teams import Team
 

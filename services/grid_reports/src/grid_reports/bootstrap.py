@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from doorstep_contracts.grid_reports import CASE_EVENTS, DISPUTE_EVENTS, VISIT_EVENTS, registry
 from doorstep_shared.domain import utcnow
 from doorstep_shared.partners import partner_key_resolver
 from doorstep_shared.runtime import Runtime, ServiceDefinition
@@ -11,7 +12,6 @@ from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI
 
 from grid_reports.api import cases_router, disputes_router, queries_router, visits_router
-from grid_reports.domain.events import CASE_EVENTS, DISPUTE_EVENTS, VISIT_EVENTS, registry
 from grid_reports.domain.rules import Policy
 from grid_reports.escalation import Clock, escalation_hook
 from grid_reports.models import core, metadata, partner_credentials

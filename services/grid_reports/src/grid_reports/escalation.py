@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from doorstep_contracts.grid_reports import CaseEscalated
 from doorstep_shared.db import Database
 from doorstep_shared.domain import as_utc, utcnow
 from doorstep_shared.eventstore import ADVISORY_LOCK_KEY, CoreTables
@@ -42,7 +43,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grid_reports.domain.events import CaseEscalated
 from grid_reports.domain.model import Case
 from grid_reports.domain.rules import CATEGORIES, LEVEL_CODE_LENGTH, LEVELS, STEPS, Policy
 from grid_reports.models import CaseDeadline

@@ -6,6 +6,16 @@ import asyncio
 import functools
 import logging
 
+from doorstep_contracts.jobs import (
+    APPLICATION_EVENTS,
+    COURSE_EVENTS,
+    ENROLMENT_EVENTS,
+    FAIR_EVENTS,
+    LEAD_EVENTS,
+    PIECEWORK_EVENTS,
+    POSTING_EVENTS,
+    registry,
+)
 from doorstep_shared.domain import Conflict, utcnow
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.partners import partner_key_resolver, partner_projection
@@ -16,16 +26,6 @@ from fastapi import FastAPI
 
 from jobs import handlers, views
 from jobs.api import ROUTERS
-from jobs.domain.events import (
-    APPLICATION_EVENTS,
-    COURSE_EVENTS,
-    ENROLMENT_EVENTS,
-    FAIR_EVENTS,
-    LEAD_EVENTS,
-    PIECEWORK_EVENTS,
-    POSTING_EVENTS,
-    registry,
-)
 from jobs.domain.matching import MatchIndex
 from jobs.models import core, metadata, partner_credentials
 from jobs.projections import (

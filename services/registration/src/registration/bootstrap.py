@@ -7,6 +7,13 @@ import os
 import secrets
 from datetime import timedelta
 
+from doorstep_contracts.registration import (
+    PARTNER_EVENTS,
+    RESIDENT_EVENTS,
+    AreaCreated,
+    StaffCreated,
+    registry,
+)
 from doorstep_shared.auth import TokenIssuer, generate_keypair
 from doorstep_shared.crypto import master_key_from_b64
 from doorstep_shared.eventstore import EventStore
@@ -20,13 +27,6 @@ from sqlmodel import col
 
 from registration import handlers
 from registration.api import routers
-from registration.domain.events import (
-    PARTNER_EVENTS,
-    RESIDENT_EVENTS,
-    AreaCreated,
-    StaffCreated,
-    registry,
-)
 from registration.models import Credential, core, metadata, partner_credentials
 from registration.projections import DIRECTORY, directory, partners, reactions
 from registration.security import PiiVault

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from doorstep_contracts.volunteering import ACTIVITY_EVENTS, LEDGER_EVENTS, TEAM_EVENTS, registry
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.partners import partner_key_resolver, partner_projection
 from doorstep_shared.runtime import ServiceDefinition
@@ -9,7 +10,6 @@ from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI
 
 from volunteering import api
-from volunteering.domain.events import ACTIVITY_EVENTS, LEDGER_EVENTS, TEAM_EVENTS, registry
 from volunteering.models import core, metadata, partners
 from volunteering.projections import directory, own, reactions
 from volunteering.settings import Settings

@@ -10,16 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from doorstep_shared.domain import (
-    Aggregate,
-    Conflict,
-    Event,
-    Forbidden,
-    InvalidInput,
-    require_state,
-)
-
-from grid_reports.domain.events import (
+from doorstep_contracts.grid_reports import (
     CaseAccepted,
     CaseAssigned,
     CaseClosed,
@@ -39,6 +30,15 @@ from grid_reports.domain.events import (
     VisitFindingRecorded,
     VisitRecorded,
 )
+from doorstep_shared.domain import (
+    Aggregate,
+    Conflict,
+    Event,
+    Forbidden,
+    InvalidInput,
+    require_state,
+)
+
 from grid_reports.domain.rules import (
     CATEGORIES,
     FINDINGS,

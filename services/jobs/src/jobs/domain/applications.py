@@ -6,15 +6,14 @@ also fills an opening of the posting (the handler does both in one transaction).
 
 from __future__ import annotations
 
-from doorstep_shared.domain import Aggregate, Event, require_state
-
-from jobs.domain.events import (
+from doorstep_contracts.jobs import (
     ApplicationAdvanced,
     ApplicationHired,
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWithdrawn,
 )
+from doorstep_shared.domain import Aggregate, Event, require_state
 
 STEPS = {"shortlisted": "applied", "interviewed": "shortlisted", "offered": "interviewed"}
 OPEN_STATES = frozenset({"applied", "shortlisted", "interviewed", "offered"})

@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from dateutil.rrule import rrulestr
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
-
-from jobs.domain.events import (
+from doorstep_contracts.jobs import (
     FairCancelled,
     FairEmployerJoined,
     FairResidentSignedUp,
     FairScheduled,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
+
 from jobs.domain.schedule import minutes
 
 FAIR_KINDS = ("market_day", "special", "community")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 
+from doorstep_contracts.jobs import JobSeekerLeadClosed, JobSeekerLeadOpened
 from doorstep_shared.domain import Aggregate, Event, InvalidInput, require_state
-
-from jobs.domain.events import JobSeekerLeadClosed, JobSeekerLeadOpened
 
 LEAD_NAMESPACE = uuid.UUID("6f1d7a52-3c1e-4c55-9a51-6a0d2f0b7c11")
 OUTCOMES = ("hired", "enrolled", "not_interested", "unreachable", "other")

@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, NotFound, require_state
-
-from jobs.domain.events import (
+from doorstep_contracts.jobs import (
     MaterialBatchIssued,
     PieceworkDelivered,
     PieceworkOrderClosed,
     PieceworkOrderPlaced,
     PieceworkPayoutSettled,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, NotFound, require_state
 
 
 @dataclass

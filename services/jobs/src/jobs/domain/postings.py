@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
-
-from jobs.domain.events import (
+from doorstep_contracts.jobs import (
     JobOpeningFilled,
     JobPostingClosed,
     JobPostingDrafted,
@@ -21,6 +19,8 @@ from jobs.domain.events import (
     JobPostingFilled,
     JobPostingPublished,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
+
 from jobs.domain.schedule import parse_windows, to_data
 
 EMPLOYMENT_TYPES = (

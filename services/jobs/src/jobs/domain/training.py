@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
-
-from jobs.domain.events import (
+from doorstep_contracts.jobs import (
     AttendanceRecorded,
     CourseCancelled,
     CoursePublished,
@@ -25,6 +23,7 @@ from jobs.domain.events import (
     EnrolmentPromoted,
     EnrolmentRequested,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
 
 
 def parse_sessions(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
-
-from registration.domain.events import (
+from doorstep_contracts.registration import (
     AreaCreated,
     PartnerApiKeyRotated,
     PartnerApproved,
@@ -31,6 +29,7 @@ from registration.domain.events import (
     ResidentVerifiedSkillAdded,
     StaffCreated,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
 
 LEVELS = ("city", "district", "street", "community", "grid")
 TAGS = frozenset(

@@ -16,9 +16,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, Forbidden, InvalidInput
-
-from volunteering.domain.events import (
+from doorstep_contracts.volunteering import (
     ActivityCancelled,
     ActivityCapacityChanged,
     ActivityScheduled,
@@ -30,6 +28,7 @@ from volunteering.domain.events import (
     VolunteerPromoted,
     VolunteerSignedUp,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, Forbidden, InvalidInput
 
 MAX_CAPACITY = 10_000
 MAX_DURATION = timedelta(hours=24)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from doorstep_contracts.volunteering import HoursVerified, PointsCredited, PointsRedeemed
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput
-
-from volunteering.domain.events import HoursVerified, PointsCredited, PointsRedeemed
 
 CHANNELS = frozenset({"merchant", "time_bank"})
 MAX_REDEMPTION = 1_000_000

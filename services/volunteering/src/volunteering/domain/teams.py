@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput
-
-from volunteering.domain.events import (
+from doorstep_contracts.volunteering import (
     MemberJoined,
     MemberLeft,
     MemberRemoved,
     TeamFormed,
     TeamLeaderChanged,
 )
+from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput
 
 FOCI = frozenset({"elderly_care", "cleanup", "safety_patrol", "recreation", "after_school_class"})
 

@@ -237,3 +237,11 @@ ACTIVITY_EVENTS: list[type[Event]] = [
     ParticipationVerified,
 ]
 LEDGER_EVENTS: list[type[Event]] = [HoursVerified, PointsCredited, PointsRedeemed]
+
+SERVICE = "volunteering"
+# topic `volunteering.<aggregate>` -> the events published on it
+TOPICS: dict[str, list[type[Event]]] = {
+    "teams": TEAM_EVENTS,
+    "activities": ACTIVITY_EVENTS,
+    "ledger": LEDGER_EVENTS,
+}

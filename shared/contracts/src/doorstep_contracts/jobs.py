@@ -391,3 +391,15 @@ ENROLMENT_EVENTS: list[type[Event]] = [
     EnrolmentCancelled,
 ]
 LEAD_EVENTS: list[type[Event]] = [JobSeekerLeadOpened, JobSeekerLeadClosed]
+
+SERVICE = "jobs"
+# topic `jobs.<aggregate>` -> the events published on it
+TOPICS: dict[str, list[type[Event]]] = {
+    "postings": POSTING_EVENTS,
+    "applications": APPLICATION_EVENTS,
+    "fairs": FAIR_EVENTS,
+    "piecework": PIECEWORK_EVENTS,
+    "courses": COURSE_EVENTS,
+    "enrolments": ENROLMENT_EVENTS,
+    "leads": LEAD_EVENTS,
+}

@@ -197,3 +197,12 @@ PARTNER_EVENTS: list[type[Event]] = [
     PartnerApiKeyRotated,
     PartnerSuspended,
 ]
+
+SERVICE = "registration"
+# topic `registration.<aggregate>` -> the events published on it
+TOPICS: dict[str, list[type[Event]]] = {
+    "areas": [AreaCreated],
+    "residents": RESIDENT_EVENTS,
+    "partners": PARTNER_EVENTS,
+    "staff": [StaffCreated],
+}

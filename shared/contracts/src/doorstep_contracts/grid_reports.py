@@ -243,3 +243,11 @@ DISPUTE_EVENTS: tuple[type[Event], ...] = (
     DisputeAgreed,
     DisputeNotAgreed,
 )
+
+SERVICE = "grid_reports"
+# topic `grid_reports.<aggregate>` -> the events published on it
+TOPICS: dict[str, list[type[Event]]] = {
+    "cases": list(CASE_EVENTS),
+    "visits": list(VISIT_EVENTS),
+    "disputes": list(DISPUTE_EVENTS),
+}
