@@ -377,6 +377,12 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+async def service_deps(request: Request) -> Any:
+    """Dependency: the service's typed dependencies; a service names its own type with it:
+    `Deps = Annotated[RegistrationDeps, Depends(service_deps)]`."""
+    return request.app.state.runtime.deps
+
+
 async def consistent_read(
     request: Request,
     response: Response,
