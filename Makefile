@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_BACKENDS ?= $(if $(filter postgres%,$(DATABASE_URL)),sqlite$(,)postgresql,sqlite)
 , := ,
 
-.PHONY: help install run test test-unit test-faults test-postgres fuzz lint typecheck bench rebuild republish migrate clean
+.PHONY: help install run test test-unit test-faults test-postgres fuzz lint typecheck bench docs rebuild republish migrate clean
 
 help:
 	@echo "make run         start the embedded broker and all four services (Ctrl-C stops)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint        ruff check and format check"
 	@echo "make typecheck   mypy"
 	@echo "make bench       benchmarks; results in bench/results.json"
+	@echo "make docs        regenerate docs/events.md from the event contract"
 	@echo "make rebuild SERVICE=registration   rebuild a stopped service's read models"
 	@echo "make republish SERVICE=registration [FROM=N]   publish a service's event log to Kafka again"
 	@echo "make test-faults  the fault suite alone (broker and worker kills, restarts, two workers)"
@@ -52,6 +53,9 @@ lint: install
 
 typecheck: install
 	$(UV) run --frozen mypy shared/src shared/contracts/src services/registration/src services/jobs/src services/grid_reports/src services/volunteering/src
+
+docs: install
+	$(UV) run --frozen python -m doorstep_contracts.docs --write docs/events.md
 
 bench: install
 	$(UV) run --frozen python -m bench.run

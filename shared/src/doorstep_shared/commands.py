@@ -21,13 +21,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, get_type_hints
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from doorstep_shared.auth import CurrentPrincipal, Principal
 from doorstep_shared.domain import Forbidden
+from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from doorstep_shared.idempotency import MAX_KEY_LENGTH
 from doorstep_shared.inputs import MAX_TEXT_LENGTH
 from doorstep_shared.inputs import Command as BoundedModel
 from doorstep_shared.uow import CommandResult, UnitOfWork
@@ -124,7 +126,8 @@ class Dispatcher:
         self.principal = principal
         self.request = request
 
-    async def __call__(self, cmd: Command, *, status_code: int = 201, retries: int = 0) -> JSONResponse:
+    async def __call__(self, cmd: Command, *, status_code: int = 201, retries: int | None = None) -> JSONResponse:
+        """Run `cmd`; `retries` (default: the service's `command_retries`) re-runs it after a lost race."""
         runtime, actor = self.runtime, self.principal
         handler, now, deps = runtime.handlers[type(cmd)], runtime.now(), runtime.deps
 
@@ -137,11 +140,27 @@ class Dispatcher:
             request=self.request,
             payload={"command": type(cmd).__name__, **cmd.model_dump(mode="json")},
             status_code=status_code,
-            retries=retries,
+            retries=runtime.definition.command_retries if retries is None else retries,
         )
 
 
-async def dispatcher(request: Request, principal: CurrentPrincipal) -> Dispatcher:
+async def dispatcher(
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            description=(
+                "Any printable string of up to 200 characters, chosen by the client per intended change: "
+                "a retry with the same key and body gets the first answer again "
+                "(`Idempotent-Replayed: true`), never a second change"
+            ),
+            json_schema_extra={"maxLength": MAX_KEY_LENGTH},
+        ),
+    ] = None,
+) -> Dispatcher:
+    """Dependency: the request's command runner (the key is read, checked and used by the runtime)."""
     return Dispatcher(request.app.state.runtime, principal, request)
 
 

@@ -34,6 +34,44 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def _header(description: str) -> dict[str, str]:
+    return {"type": "string", "description": description}
+
+
+# the Kafka headers of every event record (CloudEvents 1.0, binary mode), as AsyncAPI documents them
+HEADERS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ce_specversion": _header("CloudEvents version: 1.0"),
+        "ce_id": _header("The event's id (unique; a consumer may see it more than once)"),
+        "ce_type": _header("doorstep.<service>.<EventType>"),
+        "ce_source": _header("/doorstep/<service>"),
+        "ce_subject": _header("The aggregate's id (also the record key)"),
+        "ce_time": _header("When the event was recorded (ISO 8601, UTC)"),
+        "ce_sequence": _header("The event's version in its stream: consumers apply versions in order"),
+        "ce_position": _header("The event's position in the producer's event log"),
+        "ce_schemaversion": _header("Version of the event's data schema"),
+        "ce_streamtype": _header("The aggregate type (the topic's last part)"),
+        "ce_relayepoch": _header("Set once the producer republished its history; a newer epoch means read again"),
+        "ce_correlationid": _header("The request that led to the event"),
+        "ce_causationid": _header("The event that caused it, when a reaction recorded it"),
+        "ce_actor": _header("Who gave the command"),
+        "content-type": _header("application/json"),
+    },
+    "required": [
+        "ce_specversion",
+        "ce_id",
+        "ce_type",
+        "ce_source",
+        "ce_subject",
+        "ce_time",
+        "ce_sequence",
+        "ce_position",
+        "ce_schemaversion",
+    ],
+}
+
+
 def event_headers(service: str, event: StoredEvent, epoch: int = 0) -> dict[str, str]:
     meta = event.meta or {}
     headers = {

@@ -119,6 +119,108 @@ async def make_revision(package: str, script_location: Path, message: str) -> No
         await db.dispose()
 
 
+CORE_TABLES = (
+    "events",
+    "snapshots",
+    "idempotency_keys",
+    "projection_tracking",
+    "projection_streams",
+    "projection_generations",
+    "relay_checkpoints",
+)
+
+
+def create_core_tables() -> None:
+    """Revision body shared by every service's initial schema: the platform's tables (the
+    event log, snapshots, idempotency, the relay's and the projections' bookkeeping), written
+    once here so that a change to them is one helper and one revision per service, not four
+    copies. Later changes to them come as helpers like `create_relay_offsets_and_leases`."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "events",
+        sa.Column(
+            "position",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("stream_id", sa.String(length=64), nullable=False),
+        sa.Column("stream_type", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("event_type", sa.String(length=128), nullable=False),
+        sa.Column("schema_version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("meta", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("position"),
+        sa.UniqueConstraint("event_id"),
+        sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    )
+
+    op.create_table(
+        "snapshots",
+        sa.Column("stream_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("stream_id"),
+    )
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+
+    op.create_table(
+        "projection_tracking",
+        sa.Column("projection", sa.String(length=100), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("partition", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("projection", "topic", "partition"),
+    )
+
+    op.create_table(
+        "projection_streams",
+        sa.Column("projection", sa.String(length=100), nullable=False),
+        sa.Column("stream_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("projection", "stream_id"),
+    )
+
+    op.create_table(
+        "projection_generations",
+        sa.Column("projection", sa.String(length=100), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("projection"),
+    )
+
+    op.create_table(
+        "relay_checkpoints",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def drop_core_tables() -> None:
+    from alembic import op
+
+    for table in reversed(CORE_TABLES):
+        op.drop_table(table)
+
+
 def create_relay_offsets_and_leases() -> None:
     """Revision body shared by every service: what the relay published, who may publish, and
     the relay epoch a projection saw on each partition."""

@@ -6,7 +6,8 @@ each event becomes zero or more commands, run through the service's own handler
 registry (the same rules as over HTTP) in the transaction that records the
 event as applied, so a redelivered event is skipped and never acted on twice.
 Every command carries the event's correlation id, the event's id as causation
-and the reaction as actor in its events' metadata.
+and the reaction as actor in its events' metadata; its handler's `ctx.now` is the
+event's time, so a redelivered or replayed event is decided as the first time.
 
     jobs_reactions = Reactions("jobs-reactions", ["jobs.applications"])
 
@@ -24,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.commands import Command, Context, HandlerRegistry
-from doorstep_shared.domain import Event
+from doorstep_shared.domain import Event, as_utc
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
@@ -88,7 +89,8 @@ class Reactions(Projection):
             "actor": f"{self.service}.{self.name}",
         }
         uow = UnitOfWork(session, self._store, meta)
-        now, deps = self._now(), self._deps()
+        # a reaction acts as of the event it answers: a replay decides as the first run did
+        now, deps = (as_utc(env.time) if env.time else self._now()), self._deps()
         for cmd in commands:
             uow.meta = {**meta, "command": type(cmd).__name__}
             await self._handlers[type(cmd)](cmd, Context(uow=uow, actor=None, now=now, deps=deps))

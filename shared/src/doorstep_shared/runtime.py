@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
 from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
@@ -34,9 +35,10 @@ from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from doorstep_shared.idempotency import checked_key
 from doorstep_shared.inputs import MAX_POSITION
-from doorstep_shared.messaging import TopicEnsurer, make_broker, topic_name
+from doorstep_shared.messaging import HEADERS_SCHEMA, TopicEnsurer, make_broker, topic_name
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
+from doorstep_shared.openapi import install_openapi
 from doorstep_shared.problems import install_problem_handlers
 from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.reactions import Reactions
@@ -73,6 +75,8 @@ class ServiceDefinition:
     handlers: HandlerRegistry[Any] = dataclasses.field(default_factory=HandlerRegistry)
     dependencies: Callable[[Runtime], Any] | None = None
     clock: Callable[[], datetime] = utcnow
+    # how often a command that lost an optimistic-concurrency race is run again from a fresh load
+    command_retries: int = 0
     # the store that projections reacting with commands were built with, so that
     # they and the service's own commands share one (caches, upcasters, snapshots)
     store: EventStore | None = None
@@ -354,19 +358,30 @@ class Runtime:
                 *runner.topics,
                 group_id=f"{self.name}.{runner.name}",
                 title=f"{self.name}.{runner.name}",
+                description=f"Consumes: {', '.join(sorted(runner.projection.consumes)) or 'nothing typed'}",
             )
-            sub(_spec_only)
+            sub(_consumer_doc(list(runner.projection.consumes.values())))
         spec = AsyncAPI(
             broker,
             title=f"Doorstep {self.definition.title}",
             version="1.0.0",
             description=self.definition.description,
         )
-        return json.loads(spec.to_specification().to_json())
+        document: dict[str, Any] = json.loads(spec.to_specification().to_json())
+        for message in document.get("components", {}).get("messages", {}).values():
+            message["headers"] = HEADERS_SCHEMA
+        return document
 
 
-async def _spec_only(body: dict[str, Any]) -> None:  # pragma: no cover - documentation only
-    """Projection subscriber (documentation)."""
+def _consumer_doc(consumed: list[type[Event]]) -> Callable[..., Awaitable[None]]:
+    """A subscriber for the AsyncAPI document only, its payload typed as the events consumed."""
+
+    async def consume(body: Any) -> None:  # pragma: no cover - documentation only
+        """Projection subscriber (documentation)."""
+
+    payload: Any = Union[tuple(consumed)] if len(consumed) > 1 else (consumed[0] if consumed else dict[str, Any])  # noqa: UP007
+    consume.__annotations__ = {"body": payload, "return": None}
+    return consume
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -408,36 +423,61 @@ async def consistent_read(
 ConsistentRead = Annotated[bool, Depends(consistent_read)]
 
 
+class RebuildProgress(BaseModel):
+    projection: str
+    source: str = Field(description="event log, Kafka, or event log and Kafka")
+    state: str = Field(description="checking, replaying, swapping, done, refused, failed")
+    events: int
+    total: int
+    seconds: float
+    events_per_s: float
+    error: str | None
+
+
+class ProjectionStatus(BaseModel):
+    name: str
+    topics: list[str]
+    generation: int
+    group_id: str
+    runs_in_this_process: bool
+    consuming: bool
+    dead_letters: int
+    offsets: dict[str, int] = Field(description="applied offset per `topic[partition]`")
+    rebuild: RebuildProgress | None
+
+
 def admin_router() -> APIRouter:
     """Operations on a running service's projections (city admins only)."""
     router = APIRouter(prefix="/admin/projections", tags=["operations"])
 
     @router.get("", summary="Projections: generation, consumer group, offsets, dead letters")
-    async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ProjectionStatus]:
         principal.require_role(Role.CITY_ADMIN)
         rebuilds = runtime.rebuilds
-        out = []
+        out: list[ProjectionStatus] = []
         for runner in runtime.runners.values():
             offsets = await runner.tracked_offsets()
             out.append(
-                {
-                    "name": runner.name,
-                    "topics": runner.topics,
-                    "generation": runner.generation,
-                    "group_id": runner.group_id(),
-                    "runs_in_this_process": runtime.settings.runs_worker_tasks,
-                    "consuming": runner.consuming,
-                    "dead_letters": runner.dead_letters,
-                    "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
-                    "rebuild": rebuilds[runner.name][0].progress.as_dict() if runner.name in rebuilds else None,
-                }
+                ProjectionStatus.model_validate(
+                    {
+                        "name": runner.name,
+                        "topics": runner.topics,
+                        "generation": runner.generation,
+                        "group_id": runner.group_id(),
+                        "runs_in_this_process": runtime.settings.runs_worker_tasks,
+                        "consuming": runner.consuming,
+                        "dead_letters": runner.dead_letters,
+                        "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
+                        "rebuild": rebuilds[runner.name][0].progress.as_dict() if runner.name in rebuilds else None,
+                    }
+                )
             )
         return out
 
     @router.post(
         "/{name}/rebuild",
         status_code=202,
-        response_model=None,
+        response_model=RebuildProgress,
         summary="Rebuild a read model beside the live one and swap it in",
         description=(
             "Own topics are replayed from the service's event log, other services' topics from Kafka "
@@ -518,6 +558,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> Fast
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_openapi(app, token_url=settings.token_url)
     install_observability(app, definition.name)
     for router in definition.routers:
         app.include_router(router)

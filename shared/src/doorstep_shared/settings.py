@@ -60,6 +60,8 @@ class ServiceSettings(BaseSettings):
     jwt_public_key_file: Path | None = Field(None, alias="JWT_PUBLIC_KEY_FILE")
     jwt_issuer: str = Field("doorstep-registration", alias="JWT_ISSUER")
     jwt_audience: str = Field("doorstep", alias="JWT_AUDIENCE")
+    # where "Authorize" in every service's /docs signs in: registration's token endpoint
+    token_url: str = Field("http://127.0.0.1:8001/auth/token", alias="DOORSTEP_TOKEN_URL")
 
     relay_batch_size: int = Field(500, alias="RELAY_BATCH_SIZE")
     # A commit in the relay's own process wakes it at once; a relay in a worker
