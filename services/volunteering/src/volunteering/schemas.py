@@ -1,19 +1,38 @@
-"""What volunteering's queries answer: the response models of its GET routes.
+"""What volunteering answers: the commands that say more than `{id, version, position}`,
+and the response models of its GET routes.
 
-They describe the read models' rows as the views return them (field for field,
-in the same order), so the OpenAPI document says what a client gets. Minutes
-are the figures; `verified_hours` is derived for display.
+The read models' rows are described as the views return them (field for field, in
+the same order), so the OpenAPI document says what a client gets. Minutes are the
+figures; `verified_hours` is derived for display.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from doorstep_shared.commands import CommandAccepted
 from pydantic import BaseModel
 
 from volunteering.domain.activities import ParticipationStatus
 from volunteering.domain.ledger import Channel
 from volunteering.domain.teams import Focus
+
+# commands ---------------------------------------------------------------------------------------
+
+
+class SignUpAccepted(CommandAccepted):
+    status: ParticipationStatus  # scheduled (a place) or waiting (the end of the waiting list)
+    resident_id: str
+
+
+class HoursVerifiedAccepted(CommandAccepted):
+    verified_minutes: int
+    balance: int  # the volunteer's balance with the points these hours earned
+
+
+class RedemptionAccepted(CommandAccepted):
+    balance: int  # what is left to spend
+
 
 # teams ------------------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from volunteering.commands import (
     VerifyHours,
 )
 from volunteering.deps import Deps
-from volunteering.schemas import ActivityDetail, ActivityView
+from volunteering.schemas import ActivityDetail, ActivityView, HoursVerifiedAccepted, SignUpAccepted
 from volunteering.views import activities as views
 from volunteering.views.common import area_to_read
 from volunteering.views.teams import team
@@ -72,7 +72,7 @@ async def get_activity(activity_id: Id, principal: CurrentPrincipal, deps: Deps,
         return found
 
 
-@activities_router.post("/{activity_id}/signups", status_code=201, response_model=CommandAccepted, summary="Sign up")
+@activities_router.post("/{activity_id}/signups", status_code=201, response_model=SignUpAccepted, summary="Sign up")
 async def sign_up(activity_id: Id, body: SignUp, dispatch: Dispatch, deps: Deps) -> JSONResponse:
     """A place if one is free, else the end of the waiting list (`status` in the answer)."""
     return await dispatch(body.targeting(activity_id=activity_id), status_code=201, retries=deps.command_retries)
@@ -102,7 +102,9 @@ async def mark_no_show(activity_id: Id, resident_id: Id, dispatch: Dispatch, dep
     return await dispatch(cmd, status_code=200, retries=deps.command_retries)
 
 
-@activities_router.post(f"{SIGNUP}/verify", response_model=CommandAccepted, summary="Verify hours (team leader only)")
+@activities_router.post(
+    f"{SIGNUP}/verify", response_model=HoursVerifiedAccepted, summary="Verify hours (team leader only)"
+)
 async def verify_hours(
     activity_id: Id, resident_id: Id, body: VerifyHours, dispatch: Dispatch, deps: Deps
 ) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from doorstep_shared.auth import CurrentPrincipal
-from doorstep_shared.commands import CommandAccepted, Dispatch
+from doorstep_shared.commands import Dispatch
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from volunteering.api.params import Id
 from volunteering.commands import Redeem
 from volunteering.deps import Deps
-from volunteering.schemas import Statement, VolunteerProfile
+from volunteering.schemas import RedemptionAccepted, Statement, VolunteerProfile
 from volunteering.views import volunteers as views
 from volunteering.views.common import require_volunteer_reader
 
@@ -45,7 +45,7 @@ async def ledger(resident_id: Id, principal: CurrentPrincipal, deps: Deps, _: Co
 @volunteers_router.post(
     "/{resident_id}/redemptions",
     status_code=201,
-    response_model=CommandAccepted,
+    response_model=RedemptionAccepted,
     summary="Redeem points (merchant partner or time bank)",
 )
 async def redeem(resident_id: Id, body: Redeem, dispatch: Dispatch, deps: Deps) -> JSONResponse:
