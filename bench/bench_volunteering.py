@@ -223,7 +223,7 @@ async def run(
     )
     await _seed(settings.resolved_database_url, settings)
     app = create_app(settings)
-    app.state.runtime.extras["clock"] = SIM_NOW.get
+    app.state.runtime.clock = SIM_NOW.get
     tokens = Tokens(jwt_keys[0])
     async with running_app(app) as client:
         team = await _post(

@@ -219,7 +219,7 @@ async def service(
         )
         runtime: Runtime = app.state.runtime
         clock = Clock()
-        runtime.extras["clock"] = clock
+        runtime.clock = clock
         feed = Feed(kafka_bootstrap, prefix)
         await feed.producer.start()
         try:

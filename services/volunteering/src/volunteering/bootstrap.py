@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from doorstep_contracts.volunteering import ACTIVITY_EVENTS, LEDGER_EVENTS, TEAM_EVENTS, registry
+from doorstep_contracts.volunteering import TOPICS, registry
+from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.partners import partner_key_resolver, partner_projection
 from doorstep_shared.runtime import ServiceDefinition
 from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI
 
-from volunteering import api
+from volunteering.api import routers
+from volunteering.deps import build_deps
+from volunteering.handlers import handlers
 from volunteering.models import core, metadata, partners
-from volunteering.projections import directory, own, reactions
+from volunteering.projections import directory, own
+from volunteering.reactions import build_reactions
 from volunteering.settings import Settings
 
 SNAPSHOT_EVERY = 50  # activities snapshot; a storm of sign-ups replays at most this many events
 
 
 def build_definition(settings: Settings) -> ServiceDefinition:
-    store = EventStore(core, registry, snapshot_every=SNAPSHOT_EVERY)
     return ServiceDefinition(
         name="volunteering",
         title="Volunteering",
@@ -30,13 +33,17 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         metadata=metadata,
         core=core,
         registry=registry,
-        routers=api.routers,
-        projections=[own, directory, reactions(store), partner_projection(partners)],
+        routers=routers,
+        projections=[own, directory, build_reactions(), partner_projection(partners)],
         own_projection=own.name,
-        published={"teams": TEAM_EVENTS, "activities": ACTIVITY_EVENTS, "ledger": LEDGER_EVENTS},
+        published=TOPICS,
         api_key_resolver=lambda rt: partner_key_resolver(rt.db, partners),
         snapshot_every=SNAPSHOT_EVERY,
-        store=store,
+        # one store for commands and reactions alike (its snapshots, its caches)
+        store=EventStore(core, registry, snapshot_every=SNAPSHOT_EVERY),
+        handlers=handlers,
+        dependencies=build_deps,
+        clock=utcnow,
     )
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from volunteering.views import hours
+from volunteering.views.common import hours
 
 ISSUER = "Doorstep volunteering service (家门口志愿服务)"
 

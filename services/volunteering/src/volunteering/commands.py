@@ -1,26 +1,27 @@
-"""Command bodies: what a caller may ask the service to do, validated at the edge.
+"""Commands: what a caller (or the service itself, reacting) may ask volunteering to do.
 
-Shapes and bounds are checked here (a violation is a 422 naming the field);
-the rules that depend on state live in the aggregates.
+Each is also the request body of its endpoint: shapes and bounds are checked
+here (a violation is a 422 naming the field); the rules that depend on state
+live in the aggregates. `Target` fields name the team, activity or volunteer
+acted on and come from the path, never from the body.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from doorstep_shared.inputs import Command as BoundedCommand
+from doorstep_shared.commands import Command, Target
 from doorstep_shared.inputs import Text
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
-Focus = Literal["elderly_care", "cleanup", "safety_patrol", "recreation", "after_school_class"]
-Channel = Literal["merchant", "time_bank"]
+from volunteering.domain.ledger import Channel
+from volunteering.domain.teams import Focus
+
 AREA_CODE = r"^\d{4,15}$"
 AreaCode = Annotated[str, StringConstraints(pattern=AREA_CODE)]
 Skill = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
-
-class Command(BoundedCommand):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+# teams ------------------------------------------------------------------------------------------
 
 
 class FormTeam(Command):
@@ -32,16 +33,30 @@ class FormTeam(Command):
 
 
 class ChangeLeader(Command):
+    team_id: Target
     leader_id: str = Field(min_length=1, max_length=64)
 
 
 class JoinTeam(Command):
+    team_id: Target
     resident_id: str | None = Field(
         None, min_length=1, max_length=64, description="omit when residents join themselves"
     )
 
 
+class LeaveTeam(Command):
+    """A member leaves of their own accord; a leader or staff member removes one (with a reason)."""
+
+    team_id: Target
+    resident_id: Target
+    reason: str | None = Field(None, max_length=500)
+
+
+# activities -------------------------------------------------------------------------------------
+
+
 class ScheduleActivity(Command):
+    team_id: Target
     title: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
     starts_at: AwareDatetime
@@ -52,25 +67,77 @@ class ScheduleActivity(Command):
 
 
 class ChangeCapacity(Command):
+    activity_id: Target
     capacity: int = Field(ge=1, le=10_000)
 
 
 class CancelActivity(Command):
+    activity_id: Target
     reason: Text = Field(min_length=1, max_length=500)
 
 
 class SignUp(Command):
+    activity_id: Target
     resident_id: str | None = Field(
         None, min_length=1, max_length=64, description="omit when residents sign themselves up"
     )
 
 
-class VerifyHours(Command):
+class ParticipationCommand(Command):
+    """A command about one volunteer's place on one activity."""
+
+    activity_id: Target
+    resident_id: Target
+
+
+class CancelSignUp(ParticipationCommand):
+    pass
+
+
+class CheckIn(ParticipationCommand):
+    pass
+
+
+class CheckOut(ParticipationCommand):
+    pass
+
+
+class MarkNoShow(ParticipationCommand):
+    pass
+
+
+class VerifyHours(ParticipationCommand):
     minutes: int | None = Field(None, ge=1, le=1440, description="defaults to the completed minutes")
 
 
+# ledger -----------------------------------------------------------------------------------------
+
+
 class Redeem(Command):
+    resident_id: Target
     points: int = Field(ge=1, le=1_000_000)
     channel: Channel
     reference: str = Field(min_length=1, max_length=200, description="receipt or service slip")
     partner_id: str | None = Field(None, max_length=64, description="the merchant; taken from the API key for partners")
+
+
+# given by the service itself, reacting to other services' facts (taken as they were published) --
+
+
+class WithdrawResident(Command):
+    """A resident moved out or was erased: off every roster and upcoming shift, as of `at`."""
+
+    resident_id: str
+    reason: Literal["moved_out", "erased"]
+    at: AwareDatetime | None = Field(None, description="when it happened; the service clock's now if unknown")
+
+
+class CreditIncentive(Command):
+    """Grid reports verified a courier's case: its points, credited once per source event."""
+
+    reporter_id: str
+    points: int = Field(ge=1)
+    case_id: str
+    source_event_id: str
+    community_code: str
+    at: AwareDatetime | None = Field(None, description="when it was earned; the service clock's now if unknown")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from doorstep_contracts.volunteering import (
     ActivityCancelled,
@@ -34,8 +34,9 @@ MAX_CAPACITY = 10_000
 MAX_DURATION = timedelta(hours=24)
 CHECK_IN_OPENS = timedelta(minutes=30)  # volunteers may be checked in this long before the start
 
-WAITING, SCHEDULED, CHECKED_IN, COMPLETED = "waiting", "scheduled", "checked_in", "completed"
-NO_SHOW, CANCELLED = "no_show", "cancelled"
+# a volunteer's place on a shift; the constants below name the same values, in this order
+ParticipationStatus = Literal["waiting", "scheduled", "checked_in", "completed", "no_show", "cancelled"]
+WAITING, SCHEDULED, CHECKED_IN, COMPLETED, NO_SHOW, CANCELLED = get_args(ParticipationStatus)
 HOLDS_A_PLACE = frozenset({SCHEDULED, CHECKED_IN, COMPLETED, NO_SHOW})
 ACTIVE = frozenset({WAITING, SCHEDULED, CHECKED_IN, COMPLETED})
 

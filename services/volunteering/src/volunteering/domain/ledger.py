@@ -11,11 +11,14 @@ the balance is refused: a balance never goes negative.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from doorstep_contracts.volunteering import HoursVerified, PointsCredited, PointsRedeemed
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput
 
-CHANNELS = frozenset({"merchant", "time_bank"})
+# where points are spent: a partner's points supermarket or the community time bank (时间银行)
+Channel = Literal["merchant", "time_bank"]
+CHANNELS: frozenset[str] = frozenset(get_args(Channel))
 MAX_REDEMPTION = 1_000_000
 
 

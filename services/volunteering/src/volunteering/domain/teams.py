@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from doorstep_contracts.volunteering import (
     MemberJoined,
     MemberLeft,
@@ -11,7 +13,9 @@ from doorstep_contracts.volunteering import (
 )
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput
 
-FOCI = frozenset({"elderly_care", "cleanup", "safety_patrol", "recreation", "after_school_class"})
+# what a team does: forming a team, filtering teams and every team view name one of these
+Focus = Literal["elderly_care", "cleanup", "safety_patrol", "recreation", "after_school_class"]
+FOCI: frozenset[str] = frozenset(get_args(Focus))
 
 
 class Team(Aggregate):
