@@ -14,7 +14,7 @@ import gc
 import importlib.resources
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Union
@@ -65,7 +65,7 @@ class ServiceDefinition:
     projections: Sequence[Projection] = ()
     own_projection: str | None = None
     upcasters: Upcasters = dataclasses.field(default_factory=Upcasters)
-    published: dict[str, Sequence[type[Event]]] = dataclasses.field(default_factory=dict)
+    published: Mapping[str, Sequence[type[Event]]] = dataclasses.field(default_factory=dict)
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
     on_startup: Sequence[Hook] = ()
     background: Sequence[Hook] = ()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from doorstep_contracts.directory import partner_projection
 from doorstep_contracts.volunteering import TOPICS, registry
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import EventStore
-from doorstep_shared.partners import partner_key_resolver, partner_projection
+from doorstep_shared.partners import partner_key_resolver
 from doorstep_shared.runtime import ServiceDefinition
 from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI
@@ -42,6 +43,7 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         # one store for commands and reactions alike (its snapshots, its caches)
         store=EventStore(core, registry, snapshot_every=SNAPSHOT_EVERY),
         handlers=handlers,
+        command_retries=settings.command_retries,
         dependencies=build_deps,
         clock=utcnow,
     )

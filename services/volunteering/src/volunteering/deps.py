@@ -26,7 +26,6 @@ class VolunteeringDeps:
     db: Database  # the read models, for queries
     now: Callable[[], datetime]  # the service clock (UTC), for queries; handlers read `ctx.now`
     points_per_hour: int  # points credited per verified hour
-    command_retries: int  # re-runs of a command that lost an optimistic-concurrency race
 
 
 def build_deps(runtime: Runtime) -> VolunteeringDeps:
@@ -35,7 +34,6 @@ def build_deps(runtime: Runtime) -> VolunteeringDeps:
         db=runtime.db,
         now=runtime.now,
         points_per_hour=settings.points_per_hour,
-        command_retries=settings.command_retries,
     )
 
 

@@ -102,7 +102,8 @@ class ResidentCopy:
     """A service's table of the residents it needs, kept current from registration's events.
 
     `fields` maps each kept field (of `RESIDENT_FIELDS`) to its column (default: the same
-    name); `key` is the field identifying a row (always kept). `after_change` runs after a
+    name); `resident_id` identifies a row and is always kept. Mapping `verified_skills`
+    to the column of `skills` adds certified skills to the resident's own list. `after_change` runs after a
     row was written (an index to update, a clock to restart); `on_erased` replaces the
     default forgetting (deleting the row) when a resident's data is erased.
     """
@@ -126,6 +127,8 @@ class ResidentCopy:
         self.table = table
         self.columns = columns
         self.key_column = columns["resident_id"]
+        # one column for both: certified skills are added to the resident's list of skills
+        self._joined_skills = "verified_skills" in columns and columns.get("skills") == columns["verified_skills"]
         self.after_change = after_change
         self.on_erased = on_erased
 
@@ -142,7 +145,7 @@ class ResidentCopy:
         @on(ResidentProfileUpdated)
         async def profile(session: AsyncSession, env: Envelope) -> None:
             e = env.event(ResidentProfileUpdated)
-            given = {"building": e.building, "unit": e.unit, "household_id": e.household_id, "hukou": e.hukou}
+            given: Row = {"building": e.building, "unit": e.unit, "household_id": e.household_id, "hukou": e.hukou}
             given["job_preferences"] = e.job_preferences
             await self._change(session, e.resident_id, {k: v for k, v in given.items() if v is not None})
 
@@ -183,12 +186,19 @@ class ResidentCopy:
         @on(ResidentMovedWithinCommunity)
         async def moved(session: AsyncSession, env: Envelope) -> None:
             e = env.event(ResidentMovedWithinCommunity)
-            await self._change(session, e.resident_id, {"grid_code": e.grid_code, "building": e.building, "unit": e.unit})
+            await self._change(
+                session, e.resident_id, {"grid_code": e.grid_code, "building": e.building, "unit": e.unit}
+            )
 
         @on(ResidentTransferred)
         async def transferred(session: AsyncSession, env: Envelope) -> None:
             e = env.event(ResidentTransferred)
-            values = {"community_code": e.community_code, "grid_code": e.grid_code, "building": e.building, "unit": e.unit}
+            values = {
+                "community_code": e.community_code,
+                "grid_code": e.grid_code,
+                "building": e.building,
+                "unit": e.unit,
+            }
             await self._change(session, e.resident_id, values)
 
         @on(ResidentMovedOut)
@@ -207,7 +217,10 @@ class ResidentCopy:
     # rows -------------------------------------------------------------------------------
 
     def _columns_of(self, values: Row) -> Row:
-        return {column: values[field] for field, column in self.columns.items() if field in values}
+        out = {column: values[field] for field, column in self.columns.items() if field in values}
+        if self._joined_skills and "skills" in values:
+            out[self.columns["skills"]] = values["skills"]  # a registered resident's own skills, not []
+        return out
 
     async def _write(self, session: AsyncSession, values: Row) -> None:
         row = self._columns_of(values)
@@ -215,7 +228,9 @@ class ResidentCopy:
         if self.after_change is not None:
             await self.after_change(session, row)
 
-    async def _change(self, session: AsyncSession, resident_id: str, values: Row, add_verified: str | None = None) -> None:
+    async def _change(
+        self, session: AsyncSession, resident_id: str, values: Row, add_verified: str | None = None
+    ) -> None:
         """Change the kept fields of a resident the copy holds (registration's later facts
         about one it never saw change nothing)."""
         t = self.table
@@ -226,7 +241,10 @@ class ResidentCopy:
         changes = self._columns_of(values)
         verified = self.columns.get("verified_skills")
         if add_verified is not None and verified is not None:
-            changes[verified] = sorted({*(row[verified] or []), add_verified})
+            have = list(row[verified] or [])
+            if add_verified in have:
+                return
+            changes[verified] = [*have, add_verified] if self._joined_skills else sorted({*have, add_verified})
         if not changes:
             return
         row.update(changes)
@@ -257,7 +275,9 @@ def partner_projection(table: Table, name: str = "partners") -> Projection:
     async def keyed(session: AsyncSession, env: Envelope) -> None:
         e = env.event(PartnerApproved)  # a rotation carries the same two fields
         await session.execute(
-            table.update().where(table.c.partner_id == e.partner_id).values(status="approved", api_key_hash=e.api_key_hash)
+            table.update()
+            .where(table.c.partner_id == e.partner_id)
+            .values(status="approved", api_key_hash=e.api_key_hash)
         )
 
     @projection.on(PartnerSuspended)

@@ -48,7 +48,7 @@ def service_definitions() -> list[Any]:
 
 
 def _fields(cls: type[Event]) -> str:
-    parts = [f"{f.name}: {f.type}" for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    parts = [f"{f.name}: {f.type}" for f in dataclasses.fields(cls)]  # type: ignore[arg-type, unused-ignore]
     return ", ".join(parts)
 
 

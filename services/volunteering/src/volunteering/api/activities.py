@@ -73,50 +73,48 @@ async def get_activity(activity_id: Id, principal: CurrentPrincipal, deps: Deps,
 
 
 @activities_router.post("/{activity_id}/signups", status_code=201, response_model=SignUpAccepted, summary="Sign up")
-async def sign_up(activity_id: Id, body: SignUp, dispatch: Dispatch, deps: Deps) -> JSONResponse:
+async def sign_up(activity_id: Id, body: SignUp, dispatch: Dispatch) -> JSONResponse:
     """A place if one is free, else the end of the waiting list (`status` in the answer)."""
-    return await dispatch(body.targeting(activity_id=activity_id), status_code=201, retries=deps.command_retries)
+    return await dispatch(body.targeting(activity_id=activity_id), status_code=201)
 
 
 @activities_router.delete(SIGNUP, response_model=CommandAccepted, summary="Cancel a sign-up (volunteer or leader)")
-async def cancel_sign_up(activity_id: Id, resident_id: Id, dispatch: Dispatch, deps: Deps) -> JSONResponse:
+async def cancel_sign_up(activity_id: Id, resident_id: Id, dispatch: Dispatch) -> JSONResponse:
     cmd = CancelSignUp(activity_id=activity_id, resident_id=resident_id)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @activities_router.post(f"{SIGNUP}/check-in", response_model=CommandAccepted, summary="Check a volunteer in")
-async def check_in(activity_id: Id, resident_id: Id, dispatch: Dispatch, deps: Deps) -> JSONResponse:
+async def check_in(activity_id: Id, resident_id: Id, dispatch: Dispatch) -> JSONResponse:
     cmd = CheckIn(activity_id=activity_id, resident_id=resident_id)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @activities_router.post(f"{SIGNUP}/check-out", response_model=CommandAccepted, summary="Check a volunteer out")
-async def check_out(activity_id: Id, resident_id: Id, dispatch: Dispatch, deps: Deps) -> JSONResponse:
+async def check_out(activity_id: Id, resident_id: Id, dispatch: Dispatch) -> JSONResponse:
     cmd = CheckOut(activity_id=activity_id, resident_id=resident_id)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @activities_router.post(f"{SIGNUP}/no-show", response_model=CommandAccepted, summary="Mark a no-show")
-async def mark_no_show(activity_id: Id, resident_id: Id, dispatch: Dispatch, deps: Deps) -> JSONResponse:
+async def mark_no_show(activity_id: Id, resident_id: Id, dispatch: Dispatch) -> JSONResponse:
     cmd = MarkNoShow(activity_id=activity_id, resident_id=resident_id)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @activities_router.post(
     f"{SIGNUP}/verify", response_model=HoursVerifiedAccepted, summary="Verify hours (team leader only)"
 )
-async def verify_hours(
-    activity_id: Id, resident_id: Id, body: VerifyHours, dispatch: Dispatch, deps: Deps
-) -> JSONResponse:
+async def verify_hours(activity_id: Id, resident_id: Id, body: VerifyHours, dispatch: Dispatch) -> JSONResponse:
     cmd = body.targeting(activity_id=activity_id, resident_id=resident_id)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @activities_router.put("/{activity_id}/capacity", response_model=CommandAccepted, summary="Change the capacity")
-async def change_capacity(activity_id: Id, body: ChangeCapacity, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(activity_id=activity_id), status_code=200, retries=deps.command_retries)
+async def change_capacity(activity_id: Id, body: ChangeCapacity, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(activity_id=activity_id), status_code=200)
 
 
 @activities_router.post("/{activity_id}/cancel", response_model=CommandAccepted, summary="Cancel the activity")
-async def cancel_activity(activity_id: Id, body: CancelActivity, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(activity_id=activity_id), status_code=200, retries=deps.command_retries)
+async def cancel_activity(activity_id: Id, body: CancelActivity, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(activity_id=activity_id), status_code=200)

@@ -24,8 +24,8 @@ teams_router = APIRouter(prefix="/teams", tags=["teams"])
 
 
 @teams_router.post("", status_code=201, response_model=CommandAccepted, summary="Form a team (community staff)")
-async def form_team(body: FormTeam, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body, status_code=201, retries=deps.command_retries)
+async def form_team(body: FormTeam, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body, status_code=201)
 
 
 @teams_router.get("", response_model=list[TeamView], summary="Teams in an area")
@@ -51,15 +51,15 @@ async def get_team(team_id: Id, principal: CurrentPrincipal, deps: Deps, _: Cons
 
 
 @teams_router.put("/{team_id}/leader", response_model=CommandAccepted, summary="Hand the team to another team leader")
-async def change_leader(team_id: Id, body: ChangeLeader, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(team_id=team_id), status_code=200, retries=deps.command_retries)
+async def change_leader(team_id: Id, body: ChangeLeader, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(team_id=team_id), status_code=200)
 
 
 @teams_router.post(
     "/{team_id}/members", status_code=201, response_model=CommandAccepted, summary="Join, or add a member"
 )
-async def join_team(team_id: Id, body: JoinTeam, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(team_id=team_id), status_code=201, retries=deps.command_retries)
+async def join_team(team_id: Id, body: JoinTeam, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(team_id=team_id), status_code=201)
 
 
 @teams_router.delete(
@@ -71,15 +71,14 @@ async def leave_team(
     team_id: Id,
     resident_id: Id,
     dispatch: Dispatch,
-    deps: Deps,
     reason: Annotated[str | None, Query(max_length=500)] = None,
 ) -> JSONResponse:
     cmd = LeaveTeam(team_id=team_id, resident_id=resident_id, reason=reason)
-    return await dispatch(cmd, status_code=200, retries=deps.command_retries)
+    return await dispatch(cmd, status_code=200)
 
 
 @teams_router.post(
     "/{team_id}/activities", status_code=201, response_model=CommandAccepted, summary="Schedule an activity"
 )
-async def schedule_activity(team_id: Id, body: ScheduleActivity, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(team_id=team_id), status_code=201, retries=deps.command_retries)
+async def schedule_activity(team_id: Id, body: ScheduleActivity, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(team_id=team_id), status_code=201)

@@ -48,5 +48,5 @@ async def ledger(resident_id: Id, principal: CurrentPrincipal, deps: Deps, _: Co
     response_model=RedemptionAccepted,
     summary="Redeem points (merchant partner or time bank)",
 )
-async def redeem(resident_id: Id, body: Redeem, dispatch: Dispatch, deps: Deps) -> JSONResponse:
-    return await dispatch(body.targeting(resident_id=resident_id), status_code=201, retries=deps.command_retries)
+async def redeem(resident_id: Id, body: Redeem, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(resident_id=resident_id), status_code=201)

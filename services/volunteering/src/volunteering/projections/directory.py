@@ -9,17 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep_contracts.directory import ResidentCopy
 from doorstep_contracts.jobs import ApplicationHired, EnrolmentCompleted, PieceworkPayoutSettled
-from doorstep_contracts.registration import (
-    ResidentErased,
-    ResidentMovedOut,
-    ResidentMovedWithinCommunity,
-    ResidentRegistered,
-    ResidentSkillsUpdated,
-    ResidentTransferred,
-    ResidentVerifiedSkillAdded,
-    StaffCreated,
-)
+from doorstep_contracts.registration import StaffCreated
 from doorstep_shared.domain import as_utc
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
@@ -47,61 +39,25 @@ directory = Projection(
 # residents ---------------------------------------------------------------------------------------
 
 
-async def _set_resident(session: AsyncSession, resident_id: str, **values: Any) -> None:
-    await session.execute(update(R).where(R.c.resident_id == resident_id).values(**values))
-
-
-@directory.on(ResidentRegistered)
-async def resident_registered(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
-    await session.execute(delete(R).where(R.c.resident_id == d["resident_id"]))
-    await session.execute(
-        insert(R).values(
-            resident_id=d["resident_id"],
-            status="active",
-            community_code=d["community_code"],
-            grid_code=d.get("grid_code"),
-            skills=list(d.get("skills") or []),
-        )
-    )
-
-
-@directory.on(ResidentSkillsUpdated)
-async def skills_updated(session: AsyncSession, env: Envelope) -> None:
-    await _set_resident(session, env.data["resident_id"], skills=list(env.data["skills"]))
-
-
-@directory.on(ResidentVerifiedSkillAdded)
-async def verified_skill(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
-    skills = (await session.execute(select(R.c.skills).where(R.c.resident_id == d["resident_id"]))).scalar()
-    if skills is not None and d["skill"] not in skills:
-        await _set_resident(session, d["resident_id"], skills=[*skills, d["skill"]])
-
-
-@directory.on(ResidentMovedWithinCommunity)
-async def moved_within(session: AsyncSession, env: Envelope) -> None:
-    await _set_resident(session, env.data["resident_id"], grid_code=env.data["grid_code"])
-
-
-@directory.on(ResidentTransferred)
-async def transferred(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
-    await _set_resident(session, d["resident_id"], community_code=d["community_code"], grid_code=d["grid_code"])
-
-
-@directory.on(ResidentMovedOut)
-async def moved_out(session: AsyncSession, env: Envelope) -> None:
-    await _set_resident(session, env.data["resident_id"], status="moved_out")
-
-
-@directory.on(ResidentErased)
-async def erased(session: AsyncSession, env: Envelope) -> None:
+async def _tombstone(session: AsyncSession, rid: str) -> None:
     """Keep only a tombstone: the id (pseudonymous) and that it was erased."""
-    rid = env.data["resident_id"]
     await session.execute(delete(R).where(R.c.resident_id == rid))
     await session.execute(insert(R).values(resident_id=rid, status="erased", skills=[]))
     await session.execute(delete(H).where(H.c.resident_id == rid))
+
+
+ResidentCopy(
+    R,
+    {
+        "resident_id": "resident_id",
+        "status": "status",
+        "community_code": "community_code",
+        "grid_code": "grid_code",
+        "skills": "skills",
+        "verified_skills": "skills",
+    },
+    on_erased=_tombstone,
+).attach(directory)
 
 
 # staff -------------------------------------------------------------------------------------------
