@@ -52,7 +52,7 @@ class Command(BoundedModel):
 
 
 # a field naming the resource a command acts on: taken from the path, never from the body
-Target = Annotated[SkipJsonSchema[str], Field(default="", exclude=True, max_length=64)]
+Target = Annotated[SkipJsonSchema[str], Field(default="", exclude=True)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +138,7 @@ class Dispatcher:
             run,
             principal=self.principal,
             request=self.request,
-            payload={"command": type(cmd).__name__, **cmd.model_dump(mode="json")},
+            payload=cmd.model_dump(mode="json"),
             status_code=status_code,
             retries=runtime.definition.command_retries if retries is None else retries,
         )
