@@ -71,7 +71,8 @@ async def env(
         GRID_REPORTS_ESCALATION_INTERVAL_SECONDS=0.1,
     )
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    app = create_app(settings, clock=clock)
+    app = create_app(settings)
+    app.state.runtime.clock = clock
     try:
         async with running_app(app) as client:
             yield Env(
@@ -288,7 +289,7 @@ async def test_overdue_case_escalates_by_itself_up_the_tree(env: Env) -> None:
     assert levels == [("community", COMMUNITY), ("street", "330102001"), ("district", "330102")]
     env.clock.advance(hours=5)
     runtime = env.app.state.runtime
-    await sweep(runtime.db, runtime.definition.core, runtime.extras["policy"], env.clock.now)  # at the top now
+    await sweep(runtime.db, runtime.definition.core, runtime.deps.policy, env.clock.now)  # at the top now
     history = await get(env, f"/cases/{case_id}/history", env.street)
     escalations = [h["data"] for h in history if h["type"] == "CaseEscalated"]
     assert [e["to_level"] for e in escalations] == ["community", "street", "district"]
@@ -304,7 +305,7 @@ async def test_sweep_never_escalates_from_a_stale_read_model(env: Env) -> None:
     case_id = created["id"]
     await get(env, f"/cases/{case_id}", env.gw, after=created["position"])
     runtime = env.app.state.runtime
-    policy = runtime.extras["policy"]
+    policy = runtime.deps.policy
     late = env.clock.now + timedelta(hours=3)
     first = await sweep(runtime.db, runtime.definition.core, policy, late)
     again = await sweep(runtime.db, runtime.definition.core, policy, late)  # read model not caught up yet

@@ -45,14 +45,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grid_reports.domain.model import Case
 from grid_reports.domain.rules import CATEGORIES, LEVEL_CODE_LENGTH, LEVELS, STEPS, Policy
-from grid_reports.models import CaseDeadline
+from grid_reports.models import deadlines
 
 if TYPE_CHECKING:
     from doorstep_shared.runtime import Runtime
 
+    from grid_reports.deps import GridReportsDeps
+
 log = logging.getLogger("grid_reports.escalation")
-deadlines = CaseDeadline.__table__  # type: ignore[attr-defined]
-Clock = Callable[[], datetime]
 SYSTEM_ACTOR = "system:escalation"
 STREAM_TYPE = Case.stream_type
 EVENT_TYPE = CaseEscalated.type_name()
@@ -190,16 +190,17 @@ async def _escalate_batch(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def escalation_hook(
-    policy: Policy, clock: Clock, *, interval: float, batch_size: int
-) -> Callable[[Runtime], Awaitable[None]]:
-    """A background task that sweeps every `interval` seconds on the injected clock."""
+def escalation_hook(*, interval: float, batch_size: int) -> Callable[[Runtime], Awaitable[None]]:
+    """A background task that sweeps every `interval` seconds, at the service clock's time
+    (read on each tick, so a clock the tests move is followed)."""
 
     async def escalation_sweep(runtime: Runtime) -> None:
         while True:
             await asyncio.sleep(interval)
             try:
-                count = await sweep(runtime.db, runtime.definition.core, policy, clock(), batch_size=batch_size)
+                deps: GridReportsDeps = runtime.deps
+                now = runtime.now()
+                count = await sweep(runtime.db, runtime.definition.core, deps.policy, now, batch_size=batch_size)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed sweep is retried on the next tick

@@ -146,3 +146,16 @@ class MediationSession(Base, table=True):
     attendees: list[str] = _json()
     notes: str = Field(max_length=4000)
     held_at: datetime = _ts()
+
+
+# the tables as SQLAlchemy Core sees them: projections write them, views and the sweep read them
+cases = CaseRow.__table__  # type: ignore[attr-defined]
+deadlines = CaseDeadline.__table__  # type: ignore[attr-defined]
+visits = VisitRow.__table__  # type: ignore[attr-defined]
+residents = ResidentRow.__table__  # type: ignore[attr-defined]
+disputes = DisputeRow.__table__  # type: ignore[attr-defined]
+parties = DisputeParty.__table__  # type: ignore[attr-defined]
+sessions = MediationSession.__table__  # type: ignore[attr-defined]
+
+# what an erased reporter's free text reads as, in the read models and in a case's history
+ERASED_TEXT = "(removed: the reporter's personal data was erased)"

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep_shared.auth import Principal, Unauthorized, current_principal, hash_api_key
+from doorstep_shared.commands import Dispatcher
 from doorstep_shared.domain import DomainError, NotFound, as_utc
 from doorstep_shared.runtime import Runtime
 from fastapi import APIRouter, Request, Response
@@ -29,9 +30,9 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from grid_reports import handlers, views
-from grid_reports.api import clock_now, current_policy
-from grid_reports.commands import ReportCase
+from grid_reports import views
+from grid_reports.commands import ReportCaseOverOpen311
+from grid_reports.schemas import Open311Created, Open311Request, Open311Service
 
 SERVICES: dict[str, tuple[str, str, str]] = {
     # service_code: (name, description, group)
@@ -140,7 +141,9 @@ def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value else None
 
 
-@router.get("/services.json", summary="Open311: the service types a civic app may file")
+@router.get(
+    "/services.json", response_model=list[Open311Service], summary="Open311: the service types a civic app may file"
+)
 async def services() -> list[dict[str, Any]]:
     return [_service(code) for code in SERVICES]
 
@@ -189,8 +192,14 @@ def _float(params: dict[str, str], name: str) -> float | None:
         raise Open311Error(400, f"{name}: not a number") from exc
 
 
-@router.post("/requests.json", status_code=201, summary="Open311: file a service request")
+@router.post(
+    "/requests.json",
+    status_code=201,
+    response_model=list[Open311Created],
+    summary="Open311: file a service request",
+)
 async def create_request(request: Request) -> JSONResponse:
+    """Files the request as a case through the service's command path (channel `open311`)."""
     params = await _params(request)
     principal = await _principal(request, params)
     code = params.get("service_code", "")
@@ -202,7 +211,7 @@ async def create_request(request: Request) -> JSONResponse:
     source = params.get("attribute[source]") or ("hotline" if principal.is_staff else "resident")
     photos = [params["media_url"]] if params.get("media_url") else []
     try:
-        cmd = ReportCase(
+        cmd = ReportCaseOverOpen311(
             category=code,
             source=source,
             community_code=area[:12],
@@ -217,15 +226,7 @@ async def create_request(request: Request) -> JSONResponse:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise Open311Error(400, f"{field}: {first['msg']}") from exc
-    runtime = _runtime(request)
-    now, policy = await clock_now(request), await current_policy(request)
-    response = await runtime.command(
-        lambda uow: handlers.report_case(uow, cmd, principal, now, policy, channel="open311"),
-        principal=principal,
-        request=request,
-        payload=cmd.model_dump(mode="json"),
-        status_code=201,
-    )
+    response = await Dispatcher(_runtime(request), principal, request)(cmd, status_code=201)
     created = json.loads(bytes(response.body))
     notice = f"expected to be accepted by {created['due_at']}" if created.get("due_at") else None
     return JSONResponse(
@@ -244,7 +245,11 @@ def _date(value: str | None, name: str) -> datetime | None:
         raise Open311Error(400, f"{name}: not a w3c datetime") from exc
 
 
-@router.get("/requests.json", summary="Open311: public service requests (90 days by default, at most 1000)")
+@router.get(
+    "/requests.json",
+    response_model=list[Open311Request],
+    summary="Open311: public service requests (90 days by default, at most 1000)",
+)
 async def list_requests(request: Request) -> list[dict[str, Any]]:
     q = request.query_params
     runtime = _runtime(request)
@@ -260,7 +265,7 @@ async def list_requests(request: Request) -> list[dict[str, Any]]:
     status = q.get("status")
     if status not in (None, "", "open", "closed"):
         raise Open311Error(400, "status: open or closed")
-    end = _date(q.get("end_date"), "end_date") or await clock_now(request)
+    end = _date(q.get("end_date"), "end_date") or runtime.now()
     start = _date(q.get("start_date"), "start_date") or end - DEFAULT_WINDOW
     async with runtime.db.session() as s:
         rows = await views.list_cases(
@@ -274,7 +279,7 @@ async def list_requests(request: Request) -> list[dict[str, Any]]:
     return [_request_view(c) for c in rows]
 
 
-@router.get("/requests/{request_id}.json", summary="Open311: one service request")
+@router.get("/requests/{request_id}.json", response_model=list[Open311Request], summary="Open311: one service request")
 async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]:
     async with _runtime(request).db.session() as s:
         case = await views.get_case(s, request_id)
@@ -283,6 +288,6 @@ async def get_request(request_id: str, request: Request) -> list[dict[str, Any]]
     return [_request_view(case)]
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False, response_model=None)
 async def unknown(rest: str) -> None:
     raise Open311Error(404, f"no Open311 resource {rest!r}; this endpoint speaks GeoReport v2 in JSON")

@@ -11,20 +11,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from doorstep_shared.domain import as_utc
+from doorstep_contracts.grid_reports import CaseReported
+from doorstep_shared.auth import Principal
+from doorstep_shared.domain import NotFound, as_utc
 from doorstep_shared.eventstore import EventStore
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grid_reports.projections import (
-    ERASED_TEXT,
-    cases,
-    disputes,
-    parties,
-    residents,
-    sessions,
-    visits,
-)
+from grid_reports import authz
+from grid_reports.domain.rules import KINDS
+from grid_reports.models import ERASED_TEXT, cases, disputes, parties, residents, sessions, visits
 
 PERSONAL_FIELDS = (
     "description",
@@ -62,6 +58,15 @@ def case_area() -> Any:
 async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
     row = (await session.execute(select(cases).where(cases.c.id == case_id))).first()
     return _plain(row) if row else None
+
+
+async def readable_case(session: AsyncSession, case_id: str, principal: Principal) -> dict[str, Any]:
+    """The case, when the caller may read it: reporters their own, staff those of their areas."""
+    case = await get_case(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found", field="case_id")
+    authz.require_case_reader(principal, case)
+    return case
 
 
 async def list_cases(
@@ -133,7 +138,7 @@ async def board(session: AsyncSession, community_code: str) -> dict[str, Any]:
         .group_by(cases.c.category, cases.c.state, cases.c.kind)
     )
     by_category: dict[str, dict[str, int]] = defaultdict(dict)
-    by_kind: dict[str, int] = {"open": 0, "fixed": 0, "closed": 0}
+    by_kind: dict[str, int] = dict.fromkeys(KINDS, 0)
     for category, state, kind, n in (await session.execute(stmt)).all():
         by_category[category][state] = n
         by_kind[kind] += n
@@ -168,7 +173,7 @@ async def history(session: AsyncSession, store: EventStore, case_id: str, *, era
                     data[key] = ERASED_TEXT if isinstance(data[key], str) else None
             reporters_act = reporter is not None and reporter in data.values()
             data = {k: (None if reporter is not None and v == reporter else v) for k, v in data.items()}
-            if e.event_type == "CaseReported" or reporters_act:
+            if e.event_type == CaseReported.type_name() or reporters_act:
                 actor = None
         out.append(
             {
@@ -260,6 +265,12 @@ async def figures(session: AsyncSession, area_code: str, since: datetime, until:
 # visits ------------------------------------------------------------------------------------
 
 
+async def resident_status(session: AsyncSession, resident_id: str) -> str | None:
+    """A resident's status in this service's copy of registration (None: not known here yet)."""
+    status = (await session.execute(select(residents.c.status).where(residents.c.id == resident_id))).scalar()
+    return None if status is None else str(status)
+
+
 async def list_visits(
     session: AsyncSession,
     areas: Sequence[str],
@@ -338,6 +349,15 @@ async def get_dispute(session: AsyncSession, dispute_id: str) -> dict[str, Any] 
         ).all()
     ]
     return out
+
+
+async def readable_dispute(session: AsyncSession, dispute_id: str, principal: Principal) -> dict[str, Any]:
+    """The dispute with its parties and sessions, when it lies in the caller's areas."""
+    dispute = await get_dispute(session, dispute_id)
+    if dispute is None:
+        raise NotFound(f"dispute {dispute_id} not found", field="dispute_id")
+    authz.require_dispute_reader(principal, dispute)
+    return dispute
 
 
 async def list_disputes(

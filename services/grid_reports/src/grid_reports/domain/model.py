@@ -1,14 +1,15 @@
-"""Aggregates: a case on the city-management loop, a visit, a mediated dispute.
+"""The case aggregate: a report on the city-management loop, from collection to evaluation.
 
 Rules live in the methods; state changes only in `apply`, so replaying a
 stream rebuilds the object. Every method takes `now`: nothing here reads a clock.
+The service's other aggregates, a visit and a mediated dispute, have their own
+modules and are named here too, so `domain.model` holds every aggregate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from doorstep_contracts.grid_reports import (
     CaseAccepted,
@@ -22,60 +23,28 @@ from doorstep_contracts.grid_reports import (
     CaseReported,
     CaseResolved,
     CaseStarted,
-    DisputeAgreed,
-    DisputeNotAgreed,
-    DisputeOpened,
     IncentiveEarned,
-    MediationSessionHeld,
-    VisitFindingRecorded,
-    VisitRecorded,
 )
-from doorstep_shared.domain import (
-    Aggregate,
-    Conflict,
-    Event,
-    Forbidden,
-    InvalidInput,
-    require_state,
-)
+from doorstep_shared.domain import Aggregate, Conflict, Event, Forbidden, InvalidInput, require_state
 
+from grid_reports.domain.dispute import Dispute
 from grid_reports.domain.rules import (
     CATEGORIES,
-    FINDINGS,
-    LEVEL_CODE_LENGTH,
-    PARTY_KINDS,
     PRIORITIES,
     SOURCES,
     STEP_OF_STATE,
-    VISIT_KINDS,
     Policy,
+    check_place,
+    clean_text,
     escalation_target,
     kind_of,
     require_choice,
 )
+from grid_reports.domain.visit import Visit
+
+__all__ = ["SATISFIED_FROM", "Case", "Dispute", "Visit", "escalation_of"]
 
 SATISFIED_FROM = 3  # satisfaction 1–5: 3 and above closes the case, below reopens it
-
-
-def _text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput("must not be empty", field=field)
-    if len(value) > max_length:
-        raise InvalidInput(f"at most {max_length} characters", field=field)
-    return value
-
-
-def check_place(community_code: str, grid_code: str | None) -> None:
-    """A community code has 12 digits; a grid's code extends its community's to 15."""
-    if len(community_code) != LEVEL_CODE_LENGTH["community"] or not community_code.isdigit():
-        raise InvalidInput("community code must be 12 digits", field="community_code")
-    if grid_code is not None and (
-        len(grid_code) != LEVEL_CODE_LENGTH["grid"]
-        or not grid_code.isdigit()
-        or not grid_code.startswith(community_code)
-    ):
-        raise InvalidInput("grid code must be 15 digits beginning with the community code", field="grid_code")
 
 
 def escalation_of(
@@ -182,11 +151,11 @@ class Case(Aggregate):
                 reporter_id=reporter_id,
                 community_code=community_code,
                 grid_code=grid_code,
-                building=_text(building, "building", max_length=40, required=False) if building else None,
+                building=clean_text(building, "building", max_length=40, required=False) if building else None,
                 latitude=latitude,
                 longitude=longitude,
-                address=_text(address, "address", max_length=200, required=False) if address else None,
-                description=_text(description, "description", max_length=2000),
+                address=clean_text(address, "address", max_length=200, required=False) if address else None,
+                description=clean_text(description, "description", max_length=2000),
                 photos=policy.check_photos(photos),
                 priority=priority,
                 channel=channel,
@@ -205,7 +174,7 @@ class Case(Aggregate):
 
     def reject(self, *, by: str, reason: str, now: datetime) -> None:
         require_state(self.state, {"reported"}, "reject")
-        self._record(CaseRejected(self.id, by, _text(reason, "reason", max_length=500), now))
+        self._record(CaseRejected(self.id, by, clean_text(reason, "reason", max_length=500), now))
 
     def merge_into(self, primary: Case, *, by: str, now: datetime) -> None:
         """A duplicate joins an open case about the same problem and ends here."""
@@ -224,7 +193,7 @@ class Case(Aggregate):
     def assign(self, *, assignee_id: str, by: str, now: datetime, policy: Policy) -> None:
         """Dispatch to a grid worker; a re-assignment keeps the running clock."""
         require_state(self.state, {"accepted", "assigned", "reopened"}, "assign")
-        assignee_id = _text(assignee_id, "assignee_id", max_length=64)
+        assignee_id = clean_text(assignee_id, "assignee_id", max_length=64)
         if self.state == "assigned" and assignee_id == self.assignee_id:
             raise Conflict(f"case is already assigned to {assignee_id}", field="assignee_id")
         if self.state == "accepted" or self.due_at is None:
@@ -253,7 +222,7 @@ class Case(Aggregate):
             CaseResolved(
                 self.id,
                 by,
-                _text(resolution, "resolution", max_length=2000),
+                clean_text(resolution, "resolution", max_length=2000),
                 policy.check_photos(photos),
                 now,
                 now + policy.feedback_window,
@@ -271,7 +240,7 @@ class Case(Aggregate):
             raise Forbidden("only the reporter gives feedback on a case", field="reporter_id")
         if not 1 <= satisfaction <= 5:
             raise InvalidInput("satisfaction is 1 to 5", field="satisfaction")
-        comment = _text(comment, "comment", max_length=1000, required=False)
+        comment = clean_text(comment, "comment", max_length=1000, required=False)
         self._record(CaseFeedbackGiven(self.id, reporter_id, satisfaction, comment, now))
         if satisfaction >= SATISFIED_FROM:
             self._close(by=reporter_id, now=now, satisfaction=satisfaction, policy=policy)
@@ -353,191 +322,3 @@ class Case(Aggregate):
                 self.level, self.due_at = event.to_level, event.due_at
             case IncentiveEarned():
                 pass
-
-
-class Visit(Aggregate):
-    """A grid worker's visit (敲门行动) to a resident or household, with what they found."""
-
-    stream_type = "visits"
-
-    def __init__(self, aggregate_id: str) -> None:
-        super().__init__(aggregate_id)
-        self.resident_id: str | None = None
-        self.grid_code = ""
-        self.findings: tuple[str, ...] = ()
-
-    @classmethod
-    def record(
-        cls,
-        visit_id: str,
-        *,
-        resident_id: str | None,
-        household_id: str | None,
-        community_code: str,
-        grid_code: str,
-        grid_worker_id: str,
-        kind: str,
-        visited_at: datetime,
-        findings: Sequence[tuple[str, str]],
-        note: str,
-        now: datetime,
-    ) -> Visit:
-        """Record the visit, and one `VisitFindingRecorded` per finding for others to act on."""
-        if resident_id is None and household_id is None:
-            raise InvalidInput("name the resident or the household visited", field="resident_id")
-        check_place(community_code, grid_code)
-        require_choice(kind, VISIT_KINDS, "kind")
-        if visited_at > now:
-            raise InvalidInput("a visit cannot be recorded before it happens", field="visited_at")
-        seen: set[str] = set()
-        for i, (finding, _note) in enumerate(findings):
-            require_choice(finding, FINDINGS, f"findings.{i}.finding")
-            if finding in seen and finding != "other":
-                raise InvalidInput(f"finding {finding} given twice", field=f"findings.{i}.finding")
-            seen.add(finding)
-        visit = cls(visit_id)
-        visit._record(
-            VisitRecorded(
-                visit_id=visit_id,
-                resident_id=resident_id,
-                household_id=household_id,
-                community_code=community_code,
-                grid_code=grid_code,
-                grid_worker_id=grid_worker_id,
-                kind=kind,
-                visited_at=visited_at,
-                findings=tuple(f for f, _ in findings),
-                note=_text(note, "note", max_length=2000, required=False),
-            )
-        )
-        for i, (finding, finding_note) in enumerate(findings):
-            visit._record(
-                VisitFindingRecorded(
-                    visit_id=visit_id,
-                    resident_id=resident_id,
-                    finding=finding,
-                    grid_code=grid_code,
-                    grid_worker_id=grid_worker_id,
-                    note=_text(finding_note, f"findings.{i}.note", max_length=1000, required=False),
-                )
-            )
-        return visit
-
-    def apply(self, event: Event) -> None:
-        match event:
-            case VisitRecorded():
-                self.resident_id, self.grid_code, self.findings = (
-                    event.resident_id,
-                    event.grid_code,
-                    event.findings,
-                )
-            case VisitFindingRecorded():
-                pass
-
-
-class Dispute(Aggregate):
-    """A neighbour dispute under mediation: sessions with the parties, then agreement or not."""
-
-    stream_type = "disputes"
-
-    def __init__(self, aggregate_id: str) -> None:
-        super().__init__(aggregate_id)
-        self.state = "new"
-        self.community_code = ""
-        self.grid_code: str | None = None
-        self.party_ids: set[str] = set()
-        self.sessions = 0
-
-    @property
-    def area_code(self) -> str:
-        return self.grid_code or self.community_code
-
-    @classmethod
-    def open(
-        cls,
-        dispute_id: str,
-        *,
-        case_id: str | None,
-        community_code: str,
-        grid_code: str | None,
-        parties: Sequence[dict[str, Any]],
-        summary: str,
-        by: str,
-        now: datetime,
-    ) -> Dispute:
-        check_place(community_code, grid_code)
-        if len(parties) < 2:
-            raise InvalidInput("a dispute has at least two parties", field="parties")
-        ids: set[str] = set()
-        clean: list[dict[str, Any]] = []
-        for i, party in enumerate(parties):
-            party_id = _text(str(party.get("party_id", "")), f"parties.{i}.party_id", max_length=64)
-            kind = str(party.get("kind", ""))
-            require_choice(kind, PARTY_KINDS, f"parties.{i}.kind")
-            if party_id in ids:
-                raise InvalidInput(f"party {party_id} named twice", field=f"parties.{i}.party_id")
-            ids.add(party_id)
-            clean.append({"party_id": party_id, "kind": kind})
-        dispute = cls(dispute_id)
-        dispute._record(
-            DisputeOpened(
-                dispute_id=dispute_id,
-                case_id=case_id,
-                community_code=community_code,
-                grid_code=grid_code,
-                parties=tuple(clean),
-                summary=_text(summary, "summary", max_length=2000),
-                opened_by=by,
-                opened_at=now,
-            )
-        )
-        return dispute
-
-    def hold_session(
-        self,
-        *,
-        mediator_id: str,
-        held_at: datetime,
-        attendees: Sequence[str],
-        notes: str,
-        now: datetime,
-    ) -> None:
-        require_state(self.state, {"open", "mediating"}, "hold a mediation session")
-        if held_at > now:
-            raise InvalidInput("record a session after it is held", field="held_at")
-        unknown = [a for a in attendees if a not in self.party_ids]
-        if unknown:
-            raise InvalidInput(f"not a party to this dispute: {', '.join(unknown)}", field="attendees")
-        if not attendees:
-            raise InvalidInput("at least one party attends a session", field="attendees")
-        self._record(
-            MediationSessionHeld(
-                self.id,
-                self.sessions + 1,
-                mediator_id,
-                held_at,
-                tuple(dict.fromkeys(attendees)),
-                _text(notes, "notes", max_length=4000, required=False),
-            )
-        )
-
-    def agree(self, *, agreement: str, by: str, now: datetime) -> None:
-        require_state(self.state, {"mediating"}, "record an agreement")
-        self._record(DisputeAgreed(self.id, _text(agreement, "agreement", max_length=4000), by, now))
-
-    def fail(self, *, reason: str, by: str, now: datetime) -> None:
-        require_state(self.state, {"mediating"}, "end mediation without agreement")
-        self._record(DisputeNotAgreed(self.id, _text(reason, "reason", max_length=2000), by, now))
-
-    def apply(self, event: Event) -> None:
-        match event:
-            case DisputeOpened():
-                self.state = "open"
-                self.community_code, self.grid_code = event.community_code, event.grid_code
-                self.party_ids = {p["party_id"] for p in event.parties}
-            case MediationSessionHeld():
-                self.state, self.sessions = "mediating", event.session_no
-            case DisputeAgreed():
-                self.state = "agreed"
-            case DisputeNotAgreed():
-                self.state = "not_agreed"

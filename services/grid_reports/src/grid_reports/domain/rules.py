@@ -46,6 +46,7 @@ STATE_KINDS: dict[str, str] = {
     "merged": "closed",
 }
 STATES = tuple(STATE_KINDS)
+KINDS = ("open", "fixed", "closed")
 
 # The deadline step that runs while a case is in a state; states without a step
 # have no escalation clock.
@@ -66,6 +67,29 @@ LEVEL_CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 FINDINGS = ("wants_job", "elderly_subsidy_check", "home_safety_hazard", "other")
 VISIT_KINDS = ("door_knock", "phone", "office")
 PARTY_KINDS = ("resident", "household", "organisation", "other")
+DISPUTE_STATES = ("open", "mediating", "agreed", "not_agreed")
+
+
+def clean_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """The text without surrounding blanks, checked for presence and length."""
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput("must not be empty", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"at most {max_length} characters", field=field)
+    return value
+
+
+def check_place(community_code: str, grid_code: str | None) -> None:
+    """A community code has 12 digits; a grid's code extends its community's to 15."""
+    if len(community_code) != LEVEL_CODE_LENGTH["community"] or not community_code.isdigit():
+        raise InvalidInput("community code must be 12 digits", field="community_code")
+    if grid_code is not None and (
+        len(grid_code) != LEVEL_CODE_LENGTH["grid"]
+        or not grid_code.isdigit()
+        or not grid_code.startswith(community_code)
+    ):
+        raise InvalidInput("grid code must be 15 digits beginning with the community code", field="grid_code")
 
 
 def kind_of(state: str) -> str:
@@ -147,3 +171,8 @@ class Policy:
 def require_choice(value: str, choices: Sequence[str], field: str) -> None:
     if value not in choices:
         raise InvalidInput(f"{value!r} is not one of: {', '.join(choices)}", field=field)
+
+
+def choice_pattern(choices: Sequence[str]) -> str:
+    """A regular expression matching exactly one of `choices` (for query parameters)."""
+    return f"^({'|'.join(choices)})$"
