@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorstep_shared.domain import DomainError
@@ -76,6 +77,20 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "", "detail": "invalid request"}
+        return problem(
+            422,
+            title="Invalid input",
+            detail=f"{first['field']}: {first['detail']}",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(ValidationError)
+    async def model_error(request: Request, exc: ValidationError) -> ProblemResponse:
+        """A command built in code from a path or form value that breaks its model: still the
+        caller's input, so a 422 naming the field rather than a 500."""
         errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "detail": "invalid request"}
         return problem(

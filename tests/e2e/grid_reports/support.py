@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from tests.events import event_of, publish
 
 
 class FakeClock:
@@ -40,27 +41,11 @@ class RegistrationFeed:
             version = self.versions.get(resident_id, 0) + 1
         self.versions[resident_id] = max(version, self.versions.get(resident_id, 0))
         self.position += 1
-        headers = {
-            "ce_specversion": "1.0",
-            "ce_id": str(uuid.uuid4()),
-            "ce_type": f"doorstep.registration.{event_type}",
-            "ce_source": "/doorstep/registration",
-            "ce_subject": resident_id,
-            "ce_time": datetime.now(UTC).isoformat(),
-            "ce_sequence": str(version),
-            "ce_position": str(self.position),
-            "ce_schemaversion": "1",
-            "content-type": "application/json",
-        }
+        event = event_of("registration", event_type, {"resident_id": resident_id, **data})
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
         await producer.start()
         try:
-            await producer.send_and_wait(
-                f"{self.prefix}registration.residents",
-                json.dumps({"resident_id": resident_id, **data}).encode(),
-                key=resident_id.encode(),
-                headers=[(k, v.encode()) for k, v in headers.items()],
-            )
+            await publish(producer, self.prefix, "registration", event, subject=resident_id, version=version)
         finally:
             await producer.stop()
 

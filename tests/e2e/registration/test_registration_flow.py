@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from doorstep_contracts.jobs import ApplicationHired
 from registration.bootstrap import create_app
 from registration.settings import Settings
 
+from tests.events import publish
 from tests.helpers import eventually, running_app, token_for
 
 CITY, DISTRICT, STREET, COMMUNITY, GRID, GRID2 = (
@@ -328,29 +330,17 @@ async def test_partners_staff_and_reaction_to_hire(
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()
         try:
-            for _ in range(2):
-                await producer.send_and_wait(
-                    f"{topic_prefix}jobs.applications",
-                    json.dumps(
-                        {
-                            "application_id": "app-1",
-                            "job_id": "job-9",
-                            "resident_id": rid,
-                            "partner_id": pid,
-                            "community_code": COMMUNITY,
-                            "fair_id": None,
-                        }
-                    ).encode(),
-                    key=b"app-1",
-                    headers=[
-                        ("ce_specversion", b"1.0"),
-                        ("ce_id", b"evt-1"),
-                        ("ce_type", b"doorstep.jobs.ApplicationHired"),
-                        ("ce_source", b"/doorstep/jobs"),
-                        ("ce_subject", b"app-1"),
-                        ("ce_sequence", b"1"),
-                        ("ce_position", b"42"),
-                    ],
+            hired = ApplicationHired(
+                application_id="app-1",
+                job_id="job-9",
+                resident_id=rid,
+                partner_id=pid,
+                community_code=COMMUNITY,
+                fair_id=None,
+            )
+            for _ in range(2):  # delivered twice: applied once
+                await publish(
+                    producer, topic_prefix, "jobs", hired, subject="app-1", version=1, position=42, event_id="evt-1"
                 )
         finally:
             await producer.stop()

@@ -14,19 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from doorstep_contracts.directory import ResidentCopy, partner_projection
 from doorstep_contracts.grid_reports import VisitRecorded
-from doorstep_contracts.registration import (
-    ResidentErased,
-    ResidentMovedOut,
-    ResidentMovedWithinCommunity,
-    ResidentProfileUpdated,
-    ResidentRegistered,
-    ResidentTagsUpdated,
-    ResidentTransferred,
-)
 from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
-from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,51 +114,11 @@ def _reports(policy: Policy) -> Projection:
 
     # residents (registration) -----------------------------------------------------------
 
-    @projection.on(ResidentRegistered)
-    async def resident_registered(session: AsyncSession, env: Envelope) -> None:
-        d = env.data
-        row = {
-            "id": d["resident_id"],
-            "community_code": d["community_code"],
-            "grid_code": d["grid_code"],
-            "household_id": d.get("household_id"),
-            "tags": list(d.get("tags") or []),
-            "status": "active",
-            "registered_at": env.time,
-        }
-        await upsert(session, residents, [row], ["id"])
-        await restart_clock(session, d["resident_id"])
+    async def restarted(session: AsyncSession, row: dict[str, Any]) -> None:
+        await restart_clock(session, row["id"])
 
-    @projection.on(ResidentTagsUpdated)
-    async def tags_updated(session: AsyncSession, env: Envelope) -> None:
-        await resident_set(session, env, tags=list(env.data["tags"]))
-
-    @projection.on(ResidentProfileUpdated)
-    async def profile_updated(session: AsyncSession, env: Envelope) -> None:
-        await resident_set(session, env, household_id=env.data.get("household_id"))
-
-    @projection.on(ResidentMovedWithinCommunity)
-    async def moved_within(session: AsyncSession, env: Envelope) -> None:
-        await resident_set(session, env, grid_code=env.data["grid_code"])
-
-    @projection.on(ResidentTransferred)
-    async def transferred(session: AsyncSession, env: Envelope) -> None:
-        d = env.data
-        await resident_set(session, env, community_code=d["community_code"], grid_code=d["grid_code"])
-
-    @projection.on(ResidentMovedOut)
-    async def moved_out(session: AsyncSession, env: Envelope) -> None:
-        await resident_set(session, env, status="moved_out")
-
-    async def resident_set(session: AsyncSession, env: Envelope, **values: Any) -> None:
-        resident_id = env.data["resident_id"]
-        await session.execute(update(residents).where(residents.c.id == resident_id).values(**values))
-        await restart_clock(session, resident_id)
-
-    @projection.on(ResidentErased)
-    async def erased(session: AsyncSession, env: Envelope) -> None:
+    async def forget(session: AsyncSession, rid: str) -> None:
         """Drop every personal trace of the resident from these read models."""
-        rid = env.data["resident_id"]
         await session.execute(delete(residents).where(residents.c.id == rid))
         await session.execute(
             update(visits).where(visits.c.resident_id == rid).values(resident_id=None, household_id=None, note="")
@@ -203,4 +154,9 @@ def _reports(policy: Policy) -> Projection:
                         .values(attendees=[a for a in s.attendees if a != rid])
                     )
 
+    fields = ["community_code", "grid_code", "household_id", "tags", "status", "registered_at"]
+    copy = ResidentCopy(
+        residents, {"resident_id": "id", **{f: f for f in fields}}, after_change=restarted, on_erased=forget
+    )
+    copy.attach(projection)
     return projection
