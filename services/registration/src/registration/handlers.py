@@ -45,7 +45,7 @@ from registration.commands import (
 )
 from registration.credentials import add_credential, username_taken
 from registration.deps import RegistrationDeps
-from registration.domain.enums import AreaLevel, EmploymentStatus
+from registration.domain.enums import AreaLevel, EmploymentStatus, ResidentStatus
 from registration.domain.model import Area, Partner, Resident, Staff
 from registration.domain.validators import InvalidValue, parse_credit_code, parse_id_number, parse_mobile
 from registration.models import IdClaim
@@ -276,7 +276,7 @@ def _unchanged(resident_id: str) -> CommandResult:
 async def record_hire(cmd: RecordHire, ctx: Context[RegistrationDeps]) -> CommandResult:
     """A hire through Doorstep employs an active resident (one who left is not followed)."""
     resident = await ctx.uow.find(Resident, cmd.resident_id)
-    if resident is None or resident.status != Resident.ACTIVE:
+    if resident is None or resident.status != ResidentStatus.ACTIVE:
         return _unchanged(cmd.resident_id)
     resident.change_employment_status(EmploymentStatus.EMPLOYED, reason="hired through Doorstep", job_id=cmd.job_id)
     return ctx.uow.result(resident)

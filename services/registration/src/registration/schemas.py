@@ -1,21 +1,17 @@
 """What registration's endpoints answer: the documented shape of every response.
 
-Times are written as Python's `isoformat` writes them (`+00:00`, not `Z`), as
-the API always has. Values read back from the read models are typed `str`
-where the domain's enumerations name them, so a row written by an older
-release still answers.
+Values read back from the read models are typed `str` where the domain's
+enumerations name them: a row written before a value was retired still reads.
+Times are UTC, written as `2026-03-01T08:00:00Z`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from doorstep_shared.commands import CommandAccepted
-from pydantic import BaseModel, Field, PlainSerializer
-
-Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
-
+from pydantic import BaseModel, Field
 
 # auth ----------------------------------------------------------------------------------------
 
@@ -89,8 +85,8 @@ class ResidentView(BaseModel):
     job_preferences: dict[str, Any] = Field(description="types, min_pay_fen, pay_unit; empty once erased")
     consent: dict[str, bool]
     version: int
-    registered_at: Timestamp
-    updated_at: Timestamp
+    registered_at: datetime
+    updated_at: datetime
 
 
 class ResidentPage(BaseModel):
@@ -106,7 +102,7 @@ class HistoryEntry(BaseModel):
     position: int
     version: int
     type: str
-    time: Timestamp
+    time: datetime
     actor: str | None
     data: dict[str, Any] = Field(description="The event as published (see the event contract)")
 
@@ -121,7 +117,7 @@ class PartnerView(BaseModel):
     credit_code: str
     area_code: str
     status: str
-    registered_at: Timestamp
+    registered_at: datetime
 
 
 class PartnerKeyIssued(CommandAccepted):

@@ -36,30 +36,21 @@ from registration.domain.enums import (
     AreaLevel,
     EmploymentStatus,
     Hukou,
-    JobType,
     PartnerKind,
     PartnerStatus,
-    PayUnit,
-    Place,
     ResidentStatus,
     Sex,
     StaffRole,
     Tag,
-    Weekday,
 )
+from registration.domain.profile import check_availability, check_preferences, check_skills, check_tags
 
 LEVELS = tuple(AreaLevel)  # top down: a level's parent is the one before it
-TAGS = frozenset(Tag)
 EMPLOYMENT_STATUSES = frozenset(EmploymentStatus)
 HUKOU = frozenset(Hukou)
-JOB_TYPES = frozenset(JobType)
-PAY_UNITS = frozenset(PayUnit)
-DAYS = tuple(Weekday)
-PLACES = frozenset(Place)
 PARTNER_KINDS = frozenset(PartnerKind)
 STAFF_ROLES = frozenset(StaffRole)
 _CODE = re.compile(r"^[0-9A-Za-z]{1,32}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Area(Aggregate):
@@ -100,66 +91,12 @@ class Area(Aggregate):
             self.level, self.name, self.parent_code = event.level, event.name, event.parent_code
 
 
-def check_tags(tags: Iterable[str]) -> list[str]:
-    unknown = sorted(set(tags) - TAGS)
-    if unknown:
-        raise InvalidInput(f"unknown tags: {', '.join(unknown)}", field="tags")
-    return sorted(set(tags))
-
-
-def check_skills(skills: Iterable[str]) -> list[str]:
-    cleaned = sorted({s.strip().lower() for s in skills if s.strip()})
-    if any(len(s) > 50 for s in cleaned):
-        raise InvalidInput("a skill is at most 50 characters", field="skills")
-    return cleaned
-
-
-def check_availability(windows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for i, w in enumerate(windows):
-        days = w.get("days") or []
-        if not days or any(d not in DAYS for d in days):
-            raise InvalidInput(f"days must be among {', '.join(DAYS)}", field=f"availability.{i}.days")
-        start, end = w.get("start", ""), w.get("end", "")
-        if not _TIME.match(start):
-            raise InvalidInput("start must be HH:MM", field=f"availability.{i}.start")
-        if not _TIME.match(end):
-            raise InvalidInput("end must be HH:MM", field=f"availability.{i}.end")
-        if end <= start:
-            raise InvalidInput("a window must end after it starts", field=f"availability.{i}.end")
-        place = w.get("place", Place.ANY)
-        if place not in PLACES:
-            raise InvalidInput(f"place must be one of {', '.join(sorted(PLACES))}", field=f"availability.{i}.place")
-        out.append({"days": [d for d in DAYS if d in days], "start": start, "end": end, "place": place})
-    return out
-
-
-def check_preferences(prefs: Mapping[str, Any]) -> dict[str, Any]:
-    types = prefs.get("types", [])
-    unknown = sorted(set(types) - JOB_TYPES)
-    if unknown:
-        raise InvalidInput(f"unknown job types: {', '.join(unknown)}", field="job_preferences.types")
-    unit = prefs.get("pay_unit")
-    if unit is not None and unit not in PAY_UNITS:
-        raise InvalidInput(
-            f"pay_unit must be one of {', '.join(sorted(PAY_UNITS))}",
-            field="job_preferences.pay_unit",
-        )
-    min_pay = prefs.get("min_pay_fen")
-    if min_pay is not None and (not isinstance(min_pay, int) or min_pay < 0):
-        raise InvalidInput("min_pay_fen must be a non-negative integer", field="job_preferences.min_pay_fen")
-    return {"types": sorted(set(types)), "min_pay_fen": min_pay, "pay_unit": unit}
-
-
 class Resident(Aggregate):
     stream_type: ClassVar[str] = "residents"
-    ACTIVE = ResidentStatus.ACTIVE
-    MOVED_OUT = ResidentStatus.MOVED_OUT
-    ERASED = ResidentStatus.ERASED
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
-        self.status: str = self.ACTIVE
+        self.status: ResidentStatus = ResidentStatus.ACTIVE
         self.community_code = ""
         self.grid_code = ""
         self.building = ""
@@ -225,7 +162,7 @@ class Resident(Aggregate):
         return r
 
     def _active(self, action: str) -> None:
-        require_state(self.status, {self.ACTIVE}, action)
+        require_state(self.status, {ResidentStatus.ACTIVE}, action)
 
     def update_profile(
         self,
@@ -259,7 +196,7 @@ class Resident(Aggregate):
 
     def add_verified_skill(self, skill: str, source: str, certificate_no: str | None) -> bool:
         """Returns False (nothing recorded) when the skill is already verified or the resident left."""
-        if self.status != self.ACTIVE or skill.strip().lower() in self.verified_skills:
+        if self.status != ResidentStatus.ACTIVE or skill.strip().lower() in self.verified_skills:
             return False
         self._record(ResidentVerifiedSkillAdded(self.id, skill.strip().lower(), source, certificate_no))
         return True
@@ -304,7 +241,7 @@ class Resident(Aggregate):
         self._record(ResidentMovedOut(self.id, reason))
 
     def erase(self) -> None:
-        if self.status == self.ERASED:
+        if self.status == ResidentStatus.ERASED:
             raise Conflict("resident already erased", field="status")
         self._record(ResidentErased(self.id))
 
@@ -335,9 +272,9 @@ class Resident(Aggregate):
                 self.community_code, self.grid_code = event.community_code, event.grid_code
                 self.building, self.unit = event.building, event.unit
             case ResidentMovedOut():
-                self.status = self.MOVED_OUT
+                self.status = ResidentStatus.MOVED_OUT
             case ResidentErased():
-                self.status = self.ERASED
+                self.status = ResidentStatus.ERASED
 
 
 class Partner(Aggregate):
@@ -345,7 +282,7 @@ class Partner(Aggregate):
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
-        self.status: str = PartnerStatus.PENDING
+        self.status: PartnerStatus = PartnerStatus.PENDING
         self.kind = ""
         self.area_code = ""
 
