@@ -1,158 +1,209 @@
-"""Request bodies of registration's commands: shapes and bounds, checked at the edge.
+"""Registration's commands: one class per action, which is also its request body.
 
-Every model derives from `doorstep_shared.inputs.Command`, so text holds no
-control characters and numbers fit the database; the limits here are what a
-resident's record needs (and what the read models' columns hold). The rules
-that need state (the area exists, the ID number is unique) are the domain's.
+Each is a `doorstep_shared.commands.Command`: frozen, unknown fields refused,
+text bounded and free of control characters. The limits here are what a
+resident's record needs (and what the read models' columns hold); the allowed
+values are the domain's enumerations. The rules that need state (the area
+exists, the ID number is unique, the caller may act there) are the handlers'.
+A field typed `Target` names the resource acted on and comes from the path.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from doorstep_shared.inputs import Command
+from doorstep_shared.commands import Command, Target
+from doorstep_shared.inputs import Command as Nested  # the base of a command's nested parts
 from pydantic import Field, StringConstraints
+
+from registration.domain.enums import (
+    AreaLevel,
+    EmploymentStatus,
+    Hukou,
+    JobType,
+    PartnerKind,
+    PayUnit,
+    Place,
+    StaffRole,
+    Tag,
+    Weekday,
+)
 
 AreaCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Skill = Annotated[str, StringConstraints(max_length=50)]
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-HHMM = Field(pattern=r"^\d\d:\d\d$", examples=["08:30"])
+Building = Annotated[str, Field(max_length=40)]
+Reason = Annotated[str, Field(max_length=200)]
 MAX_SKILLS = 30
 MAX_WINDOWS = 21  # three a day
-Tag = Literal[
-    "elderly",
-    "living_alone",
-    "disabled",
-    "unemployed",
-    "stay_at_home_parent",
-    "low_income",
-    "veteran",
-]
-EmploymentStatus = Literal["employed", "unemployed", "flexible", "retired", "student", "not_in_labour_force"]
-StaffRole = Literal[
-    "city_admin",
-    "district_admin",
-    "street_admin",
-    "community_staff",
-    "grid_worker",
-    "team_leader",
-]
+HHMM = r"^\d\d:\d\d$"
 
 
-class LoginForm(Command):
-    """OAuth2 password grant (form-encoded), with the bounds of the stored credentials."""
-
-    grant_type: str | None = Field(default=None, pattern="^password$")
-    username: str = Field(min_length=1, max_length=40)
-    password: str = Field(min_length=1, max_length=200)
-    scope: str = Field(default="", max_length=200)
-    client_id: str | None = Field(default=None, max_length=100)
-    client_secret: str | None = Field(default=None, max_length=200)
+# areas -------------------------------------------------------------------------------------
 
 
-class AreaCreate(Command):
+class CreateArea(Command):
     code: str = Field(min_length=1, max_length=32, examples=["330102001001"])
     name: str = Field(min_length=1, max_length=100)
-    level: Literal["city", "district", "street", "community", "grid"]
+    level: AreaLevel
     parent_code: AreaCode | None = None
 
 
-class Window(Command):
-    days: list[Day] = Field(min_length=1, max_length=7)
-    start: str = HHMM
-    end: str = Field(pattern=r"^\d\d:\d\d$", examples=["16:30"])
-    place: Literal["home", "workshop", "any"] = "any"
+# residents: what they register with ---------------------------------------------------------
 
 
-class JobPreferences(Command):
-    types: list[Literal["full_time", "part_time", "piecework", "odd_job", "public_welfare", "home_based"]] = Field(
-        default_factory=list, max_length=6
-    )
+class Window(Nested):
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=HHMM, examples=["08:30"])
+    end: str = Field(pattern=HHMM, examples=["16:30"])
+    place: Place = Place.ANY
+
+
+class JobPreferences(Nested):
+    types: list[JobType] = Field(default_factory=list, max_length=6)
     min_pay_fen: int | None = Field(default=None, ge=0, le=100_000_000)
-    pay_unit: Literal["hour", "day", "month", "piece"] | None = None
+    pay_unit: PayUnit | None = None
 
 
-class Consent(Command):
+class Consent(Nested):
     employment_matching: bool = False
     share_with_partners: bool = False
 
 
-class ResidentCreate(Command):
+class RegisterResident(Command):
     name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=30, description="18-character resident ID (GB 11643)")
     mobile: str = Field(min_length=1, max_length=20)
     grid_code: AreaCode
-    building: str = Field(max_length=40)
-    unit: str = Field(max_length=40)
-    hukou: Literal["local", "non_local"]
+    building: Building
+    unit: Building
+    hukou: Hukou
     household_id: str | None = Field(default=None, max_length=40)
-    tags: list[Tag] = Field(default_factory=list, max_length=7)
+    tags: list[Tag] = Field(default_factory=list, max_length=len(Tag))
     skills: list[Skill] = Field(default_factory=list, max_length=MAX_SKILLS)
     availability: list[Window] = Field(default_factory=list, max_length=MAX_WINDOWS)
     job_preferences: JobPreferences = JobPreferences()
-    employment_status: EmploymentStatus = "unemployed"
+    employment_status: EmploymentStatus = EmploymentStatus.UNEMPLOYED
     consent: Consent = Consent()
 
 
-class ProfileUpdate(Command):
+# residents: changes, each naming the resident from the path ---------------------------------
+
+
+class UpdateProfile(Command):
+    """Fields left out (or null) stay as they are."""
+
+    resident_id: Target
     name: str | None = Field(default=None, min_length=1, max_length=50)
     mobile: str | None = Field(default=None, min_length=1, max_length=20)
-    building: str | None = Field(default=None, max_length=40)
-    unit: str | None = Field(default=None, max_length=40)
+    building: Building | None = None
+    unit: Building | None = None
     household_id: str | None = Field(default=None, max_length=40)
-    hukou: Literal["local", "non_local"] | None = None
+    hukou: Hukou | None = None
     job_preferences: JobPreferences | None = None
 
 
-class SkillsUpdate(Command):
+class UpdateSkills(Command):
+    resident_id: Target
     skills: list[Skill] = Field(max_length=MAX_SKILLS)
 
 
-class AvailabilityUpdate(Command):
+class UpdateAvailability(Command):
+    resident_id: Target
     availability: list[Window] = Field(max_length=MAX_WINDOWS)
 
 
-class TagsUpdate(Command):
-    tags: list[Tag] = Field(max_length=7)
+class UpdateTags(Command):
+    resident_id: Target
+    tags: list[Tag] = Field(max_length=len(Tag))
 
 
-class ConsentUpdate(Command):
+class ChangeConsent(Command):
+    """Consent left out (or null) stays as it was."""
+
+    resident_id: Target
     employment_matching: bool | None = None
     share_with_partners: bool | None = None
 
 
-class EmploymentUpdate(Command):
+class ChangeEmploymentStatus(Command):
+    resident_id: Target
     employment_status: EmploymentStatus
-    reason: str = Field(default="updated by staff", max_length=200)
+    reason: Reason = "updated by staff"
 
 
-class Move(Command):
+class MoveWithinCommunity(Command):
+    resident_id: Target
     grid_code: AreaCode
-    building: str = Field(max_length=40)
-    unit: str = Field(max_length=40)
+    building: Building
+    unit: Building
 
 
-class Transfer(Move):
+class TransferResident(Command):
+    resident_id: Target
+    grid_code: AreaCode
+    building: Building
+    unit: Building
     community_code: AreaCode
 
 
 class MoveOut(Command):
-    reason: str = Field(default="moved out", max_length=200)
+    resident_id: Target
+    reason: Reason = "moved out"
 
 
-class PartnerCreate(Command):
+class EraseResident(Command):
+    """Destroys the resident's data key: every copy of their personal fields becomes unreadable."""
+
+    resident_id: Target
+
+
+# residents: what other services' facts change (given by the service itself) ------------------
+
+
+class RecordHire(Command):
+    resident_id: str
+    job_id: str
+
+
+class RecordVerifiedSkill(Command):
+    resident_id: str
+    skill: str
+    certificate_no: str | None = None
+
+
+# partners ------------------------------------------------------------------------------------
+
+
+class RegisterPartner(Command):
     name: str = Field(min_length=1, max_length=200)
-    kind: Literal["employer", "piecework_processor", "training_school", "social_organisation"]
+    kind: PartnerKind
     credit_code: str = Field(min_length=1, max_length=30, description="Unified social credit code (GB 32100)")
     area_code: AreaCode
 
 
-class Suspend(Command):
+class ApprovePartner(Command):
+    """Answers the partner's API key, shown once."""
+
+    partner_id: Target
+
+
+class RotatePartnerKey(Command):
+    """Answers a new API key, shown once; the old one stops working."""
+
+    partner_id: Target
+
+
+class SuspendPartner(Command):
+    partner_id: Target
     reason: str = Field(min_length=1, max_length=200)
 
 
-class StaffCreate(Command):
+# staff ---------------------------------------------------------------------------------------
+
+
+class CreateStaff(Command):
     username: str = Field(min_length=3, max_length=40)
-    password: str = Field(min_length=10, max_length=200)
+    # never part of the command's record (nor of its idempotency fingerprint)
+    password: str = Field(min_length=10, max_length=200, exclude=True, repr=False)
     role: StaffRole
     areas: list[AreaCode] = Field(default_factory=list, max_length=50)

@@ -1,38 +1,56 @@
 """Registration's command handlers: authorise, load, decide, record.
 
-Each runs inside one unit of work; the write-side guard tables (ID claims, data
-keys, credentials) change in that same transaction, so a failed command leaves
-nothing half-written.
+Each runs inside one unit of work (`ctx.uow`); the write-side guard tables (ID
+claims, data keys, credentials) change in that same transaction, so a failed
+command leaves nothing half-written. Who may act is `authz`'s to say; the
+rules of the records themselves are the aggregates'.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from doorstep_shared.auth import Principal, Role, hash_api_key, new_api_key
-from doorstep_shared.domain import Conflict, Forbidden, InvalidInput, new_id
+from doorstep_shared.auth import Principal, hash_api_key, new_api_key
+from doorstep_shared.commands import Context, HandlerRegistry
+from doorstep_shared.domain import Conflict, InvalidInput, new_id
 from doorstep_shared.uow import CommandResult, UnitOfWork
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from registration.domain.model import Area, Partner, Resident, Staff
-from registration.domain.validators import (
-    InvalidValue,
-    parse_credit_code,
-    parse_id_number,
-    parse_mobile,
+from registration import authz
+from registration.commands import (
+    ApprovePartner,
+    ChangeConsent,
+    ChangeEmploymentStatus,
+    CreateArea,
+    CreateStaff,
+    EraseResident,
+    MoveOut,
+    MoveWithinCommunity,
+    RecordHire,
+    RecordVerifiedSkill,
+    RegisterPartner,
+    RegisterResident,
+    RotatePartnerKey,
+    SuspendPartner,
+    TransferResident,
+    UpdateAvailability,
+    UpdateProfile,
+    UpdateSkills,
+    UpdateTags,
 )
-from registration.models import Credential, IdClaim
-from registration.security import PiiVault, hash_password
+from registration.credentials import add_credential, username_taken
+from registration.deps import RegistrationDeps
+from registration.domain.enums import AreaLevel, EmploymentStatus, ResidentStatus
+from registration.domain.model import Area, Partner, Resident, Staff
+from registration.domain.validators import InvalidValue, parse_credit_code, parse_id_number, parse_mobile
+from registration.models import IdClaim
 
-SCOPE_ADMINS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMIN)
-RESIDENT_WRITERS = (*SCOPE_ADMINS, Role.COMMUNITY_STAFF, Role.GRID_WORKER)
+handlers = HandlerRegistry[RegistrationDeps]()
 
 
 @contextmanager
@@ -44,23 +62,13 @@ def validating() -> Iterator[None]:
         raise InvalidInput(exc.detail, field=exc.field) from exc
 
 
-# areas -----------------------------------------------------------------------------------
+# areas ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CreateArea:
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-
-
-async def create_area(uow: UnitOfWork, cmd: CreateArea, actor: Principal) -> CommandResult:
-    actor.require_role(*SCOPE_ADMINS)
-    if cmd.level == "city":
-        actor.require_role(Role.CITY_ADMIN)
-    else:
-        actor.require_area(cmd.parent_code or "", field="parent_code")
+@handlers.register
+async def create_area(cmd: CreateArea, ctx: Context[RegistrationDeps]) -> CommandResult:
+    authz.check_area_creation(ctx.user, cmd.level, cmd.parent_code)
+    uow = ctx.uow
     if await uow.find(Area, cmd.code) is not None:
         raise Conflict(f"area {cmd.code} exists", field="code")
     parent = await uow.find(Area, cmd.parent_code) if cmd.parent_code else None
@@ -71,26 +79,13 @@ async def create_area(uow: UnitOfWork, cmd: CreateArea, actor: Principal) -> Com
     return uow.result(area)
 
 
-# residents -------------------------------------------------------------------------------
+async def grid(uow: UnitOfWork, grid_code: str) -> Area | None:
+    """The grid of that code (None if there is none, or the area is not a grid)."""
+    area = await uow.find(Area, grid_code)
+    return area if area is not None and area.level == AreaLevel.GRID else None
 
 
-@dataclass(frozen=True)
-class RegisterResident:
-    name: str
-    id_number: str
-    mobile: str
-    grid_code: str
-    building: str
-    unit: str
-    hukou: str
-    household_id: str | None = None
-    tags: list[str] = field(default_factory=list)
-    skills: list[str] = field(default_factory=list)
-    availability: list[dict[str, Any]] = field(default_factory=list)
-    job_preferences: dict[str, Any] = field(default_factory=dict)
-    employment_status: str = "unemployed"
-    consent: dict[str, bool] = field(default_factory=dict)
-
+# residents -----------------------------------------------------------------------------------
 
 _claims = IdClaim.__table__  # type: ignore[attr-defined]
 
@@ -102,33 +97,33 @@ def _claim_statement(dialect: str) -> Any:
     return insert(_claims).on_conflict_do_nothing(index_elements=[_claims.c.id_hash]).returning(_claims.c.id_hash)
 
 
-async def register_resident(
-    uow: UnitOfWork, vault: PiiVault, cmd: RegisterResident, actor: Principal, today: date
-) -> CommandResult:
-    actor.require_role(*RESIDENT_WRITERS)
-    actor.require_area(cmd.grid_code, field="grid_code")
+async def _release_claim(uow: UnitOfWork, resident_id: str) -> None:
+    """The resident's ID number may register again."""
+    await uow.session.execute(delete(IdClaim).where(col(IdClaim.resident_id) == resident_id))
+
+
+@handlers.register
+async def register_resident(cmd: RegisterResident, ctx: Context[RegistrationDeps]) -> CommandResult:
+    actor, uow, vault = ctx.user, ctx.uow, ctx.deps.vault
+    authz.check_resident_writer(actor)
+    authz.check_resident_in_scope(actor, cmd.grid_code, field="grid_code")
     with validating():
-        ident = parse_id_number(cmd.id_number, today=today)
+        ident = parse_id_number(cmd.id_number, today=ctx.now.date())
         mobile = parse_mobile(cmd.mobile)
     if not cmd.name.strip():
         raise InvalidInput("name must not be empty", field="name")
-    grid = await uow.find(Area, cmd.grid_code)
-    if grid is None or grid.level != "grid":
+    area = await grid(uow, cmd.grid_code)
+    if area is None:
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
     id_hash = vault.id_hash(ident.value)
     resident_id = new_id()
     # everything that needs no database first: on SQLite the first write below takes
     # the write lock that every command of the service waits for, until the commit
     data_key, wrapped_key = vault.new_key()
-    pii = vault.seal(
-        data_key,
-        resident_id,
-        {"name": cmd.name.strip(), "id_number": ident.value, "mobile": mobile},
-    )
-    consent = {"employment_matching": False, "share_with_partners": False, **cmd.consent}
+    pii = vault.seal(data_key, resident_id, {"name": cmd.name.strip(), "id_number": ident.value, "mobile": mobile})
     resident = Resident.register(
         resident_id,
-        community_code=grid.parent_code or "",
+        community_code=area.parent_code or "",
         grid_code=cmd.grid_code,
         building=cmd.building,
         unit=cmd.unit,
@@ -138,10 +133,10 @@ async def register_resident(
         birth_year=ident.birth_date.year,
         tags=cmd.tags,
         skills=cmd.skills,
-        availability=cmd.availability,
-        job_preferences=cmd.job_preferences,
+        availability=[w.model_dump() for w in cmd.availability],
+        job_preferences=cmd.job_preferences.model_dump(),
         employment_status=cmd.employment_status,
-        consent=consent,
+        consent=cmd.consent.model_dump(),
         pii=pii,
         id_hash=id_hash,
     )
@@ -154,197 +149,211 @@ async def register_resident(
     return uow.result(resident)
 
 
-async def load_resident_in_scope(uow: UnitOfWork, resident_id: str, actor: Principal) -> Resident:
-    actor.require_role(*RESIDENT_WRITERS)
+async def resident_in_scope(uow: UnitOfWork, resident_id: str, actor: Principal) -> Resident:
+    authz.check_resident_writer(actor)
     resident = await uow.get(Resident, resident_id, what="resident")
-    actor.require_area(resident.grid_code, field="resident_id")
+    authz.check_resident_in_scope(actor, resident.grid_code)
     return resident
 
 
-async def update_profile(
-    uow: UnitOfWork, vault: PiiVault, resident_id: str, changes: dict[str, Any], actor: Principal
-) -> CommandResult:
-    resident = await load_resident_in_scope(uow, resident_id, actor)
+@handlers.register
+async def update_profile(cmd: UpdateProfile, ctx: Context[RegistrationDeps]) -> CommandResult:
+    uow = ctx.uow
+    resident = await resident_in_scope(uow, cmd.resident_id, ctx.user)
     personal: dict[str, str] = {}
     with validating():
-        if changes.get("mobile") is not None:
-            personal["mobile"] = parse_mobile(changes.pop("mobile"))
-    if changes.get("name") is not None:
-        name = changes.pop("name").strip()
+        if cmd.mobile is not None:
+            personal["mobile"] = parse_mobile(cmd.mobile)
+    if cmd.name is not None:
+        name = cmd.name.strip()
         if not name:
             raise InvalidInput("name must not be empty", field="name")
         personal["name"] = name
-    changes = {k: v for k, v in changes.items() if v is not None}
+    pii: dict[str, str] | None = None
     if personal:
-        key = await vault.key_for(uow.session, resident_id)
+        key = await ctx.deps.vault.key_for(uow.session, cmd.resident_id)
         if key is None:
             raise Conflict("the resident's data key is gone", field="resident_id")
-        changes["pii"] = vault.seal(key, resident_id, personal)
-    if not changes:
+        pii = ctx.deps.vault.seal(key, cmd.resident_id, personal)
+    preferences = cmd.job_preferences.model_dump() if cmd.job_preferences is not None else None
+    fields = (cmd.building, cmd.unit, cmd.household_id, cmd.hukou, preferences, pii)
+    if all(value is None for value in fields):
         raise InvalidInput("nothing to change", field="body")
-    resident.update_profile(**changes)
+    resident.update_profile(
+        building=cmd.building,
+        unit=cmd.unit,
+        household_id=cmd.household_id,
+        hukou=cmd.hukou,
+        job_preferences=preferences,
+        pii=pii,
+    )
     return uow.result(resident)
 
 
-async def act_on_resident(
-    uow: UnitOfWork, resident_id: str, actor: Principal, action: Callable[[Resident], Any]
-) -> CommandResult:
-    resident = await load_resident_in_scope(uow, resident_id, actor)
-    action(resident)
-    return uow.result(resident)
+@handlers.register
+async def update_skills(cmd: UpdateSkills, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.update_skills(cmd.skills)
+    return ctx.uow.result(resident)
 
 
-async def transfer_resident(
-    uow: UnitOfWork,
-    resident_id: str,
-    community_code: str,
-    grid_code: str,
-    building: str,
-    unit: str,
-    actor: Principal,
-) -> CommandResult:
-    resident = await load_resident_in_scope(uow, resident_id, actor)
-    actor.require_area(grid_code, field="grid_code")
-    grid = await uow.find(Area, grid_code)
-    if grid is None or grid.level != "grid" or grid.parent_code != community_code:
-        raise InvalidInput(f"grid {grid_code} is not a grid of community {community_code}", field="grid_code")
-    resident.transfer(community_code, grid_code, building, unit)
-    return uow.result(resident)
+@handlers.register
+async def update_availability(cmd: UpdateAvailability, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.update_availability([w.model_dump() for w in cmd.availability])
+    return ctx.uow.result(resident)
 
 
-async def move_within(
-    uow: UnitOfWork, resident_id: str, grid_code: str, building: str, unit: str, actor: Principal
-) -> CommandResult:
-    resident = await load_resident_in_scope(uow, resident_id, actor)
-    grid = await uow.find(Area, grid_code)
-    if grid is None or grid.level != "grid":
-        raise InvalidInput(f"grid {grid_code} does not exist", field="grid_code")
-    resident.move_within_community(grid_code, building, unit)
-    return uow.result(resident)
+@handlers.register
+async def update_tags(cmd: UpdateTags, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.update_tags(cmd.tags)
+    return ctx.uow.result(resident)
 
 
-async def move_out(uow: UnitOfWork, resident_id: str, reason: str, actor: Principal) -> CommandResult:
-    resident = await load_resident_in_scope(uow, resident_id, actor)
-    resident.move_out(reason)
-    await uow.session.execute(delete(IdClaim).where(col(IdClaim.resident_id) == resident_id))
-    return uow.result(resident)
+@handlers.register
+async def change_consent(cmd: ChangeConsent, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.change_consent(cmd.model_dump(exclude_none=True))
+    return ctx.uow.result(resident)
 
 
-async def erase_resident(uow: UnitOfWork, vault: PiiVault, resident_id: str, actor: Principal) -> CommandResult:
-    if actor.role == Role.GRID_WORKER:
-        raise Forbidden("erasure is decided by community staff or an area admin")
-    resident = await load_resident_in_scope(uow, resident_id, actor)
+@handlers.register
+async def change_employment_status(cmd: ChangeEmploymentStatus, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.change_employment_status(cmd.employment_status, cmd.reason)
+    return ctx.uow.result(resident)
+
+
+@handlers.register
+async def move_within_community(cmd: MoveWithinCommunity, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    if await grid(ctx.uow, cmd.grid_code) is None:
+        raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
+    resident.move_within_community(cmd.grid_code, cmd.building, cmd.unit)
+    return ctx.uow.result(resident)
+
+
+@handlers.register
+async def transfer_resident(cmd: TransferResident, ctx: Context[RegistrationDeps]) -> CommandResult:
+    actor = ctx.user
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, actor)
+    authz.check_resident_in_scope(actor, cmd.grid_code, field="grid_code")
+    area = await grid(ctx.uow, cmd.grid_code)
+    if area is None or area.parent_code != cmd.community_code:
+        raise InvalidInput(f"grid {cmd.grid_code} is not a grid of community {cmd.community_code}", field="grid_code")
+    resident.transfer(cmd.community_code, cmd.grid_code, cmd.building, cmd.unit)
+    return ctx.uow.result(resident)
+
+
+@handlers.register
+async def move_out(cmd: MoveOut, ctx: Context[RegistrationDeps]) -> CommandResult:
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
+    resident.move_out(cmd.reason)
+    await _release_claim(ctx.uow, cmd.resident_id)
+    return ctx.uow.result(resident)
+
+
+@handlers.register
+async def erase_resident(cmd: EraseResident, ctx: Context[RegistrationDeps]) -> CommandResult:
+    actor = ctx.user
+    authz.check_erasure(actor)
+    resident = await resident_in_scope(ctx.uow, cmd.resident_id, actor)
     resident.erase()
-    await vault.destroy_key(uow.session, resident_id)
-    await uow.session.execute(delete(IdClaim).where(col(IdClaim.resident_id) == resident_id))
-    return uow.result(resident)
+    await ctx.deps.vault.destroy_key(ctx.uow.session, cmd.resident_id)
+    await _release_claim(ctx.uow, cmd.resident_id)
+    return ctx.uow.result(resident)
 
 
-# reactions to other services' facts (no actor: the platform itself) ------------------------
+# residents: other services' facts (given by the service itself, no actor) -------------------
 
 
-async def record_hire(uow: UnitOfWork, resident_id: str, job_id: str) -> None:
-    resident = await uow.find(Resident, resident_id)
-    if resident is not None and resident.status == Resident.ACTIVE:
-        resident.change_employment_status("employed", reason="hired through Doorstep", job_id=job_id)
+def _unchanged(resident_id: str) -> CommandResult:
+    return CommandResult(id=resident_id, version=0, position=0)
 
 
-async def record_verified_skill(uow: UnitOfWork, resident_id: str, skill: str, certificate_no: str | None) -> None:
-    resident = await uow.find(Resident, resident_id)
-    if resident is not None:
-        resident.add_verified_skill(skill, source="training", certificate_no=certificate_no)
+@handlers.register
+async def record_hire(cmd: RecordHire, ctx: Context[RegistrationDeps]) -> CommandResult:
+    """A hire through Doorstep employs an active resident (one who left is not followed)."""
+    resident = await ctx.uow.find(Resident, cmd.resident_id)
+    if resident is None or resident.status != ResidentStatus.ACTIVE:
+        return _unchanged(cmd.resident_id)
+    resident.change_employment_status(EmploymentStatus.EMPLOYED, reason="hired through Doorstep", job_id=cmd.job_id)
+    return ctx.uow.result(resident)
 
 
-# partners --------------------------------------------------------------------------------
+@handlers.register
+async def record_verified_skill(cmd: RecordVerifiedSkill, ctx: Context[RegistrationDeps]) -> CommandResult:
+    """A completed course verifies its skill (once; not for a resident who left)."""
+    resident = await ctx.uow.find(Resident, cmd.resident_id)
+    if resident is None:
+        return _unchanged(cmd.resident_id)
+    resident.add_verified_skill(cmd.skill, source="training", certificate_no=cmd.certificate_no)
+    return ctx.uow.result(resident)
 
 
-@dataclass(frozen=True)
-class RegisterPartner:
-    name: str
-    kind: str
-    credit_code: str
-    area_code: str
+# partners ------------------------------------------------------------------------------------
 
 
-async def register_partner(uow: UnitOfWork, cmd: RegisterPartner, actor: Principal) -> CommandResult:
-    actor.require_role(*SCOPE_ADMINS, Role.COMMUNITY_STAFF)
-    actor.require_area(cmd.area_code)
+@handlers.register
+async def register_partner(cmd: RegisterPartner, ctx: Context[RegistrationDeps]) -> CommandResult:
+    actor = ctx.user
+    authz.check_partner_manager(actor)
+    authz.check_partner_in_scope(actor, cmd.area_code)
     with validating():
         code = parse_credit_code(cmd.credit_code)
-    if await uow.find(Area, cmd.area_code) is None:
+    if await ctx.uow.find(Area, cmd.area_code) is None:
         raise InvalidInput(f"area {cmd.area_code} does not exist", field="area_code")
     partner = Partner.register(new_id(), cmd.name, cmd.kind, code, cmd.area_code)
-    uow.add(partner)
-    return uow.result(partner)
+    ctx.uow.add(partner)
+    return ctx.uow.result(partner)
 
 
 async def partner_in_scope(uow: UnitOfWork, partner_id: str, actor: Principal) -> Partner:
-    actor.require_role(*SCOPE_ADMINS, Role.COMMUNITY_STAFF)
+    authz.check_partner_manager(actor)
     partner = await uow.get(Partner, partner_id, what="partner")
-    actor.require_area(partner.area_code)
+    authz.check_partner_in_scope(actor, partner.area_code)
     return partner
 
 
-async def approve_partner(uow: UnitOfWork, partner_id: str, actor: Principal) -> CommandResult:
-    partner = await partner_in_scope(uow, partner_id, actor)
-    key = new_api_key(partner_id)
+@handlers.register
+async def approve_partner(cmd: ApprovePartner, ctx: Context[RegistrationDeps]) -> CommandResult:
+    partner = await partner_in_scope(ctx.uow, cmd.partner_id, ctx.user)
+    key = new_api_key(cmd.partner_id)
     partner.approve(hash_api_key(key))
-    return uow.result(partner, api_key=key)
+    return ctx.uow.result(partner, api_key=key)
 
 
-async def rotate_partner_key(uow: UnitOfWork, partner_id: str, actor: Principal) -> CommandResult:
-    partner = await partner_in_scope(uow, partner_id, actor)
-    key = new_api_key(partner_id)
+@handlers.register
+async def rotate_partner_key(cmd: RotatePartnerKey, ctx: Context[RegistrationDeps]) -> CommandResult:
+    partner = await partner_in_scope(ctx.uow, cmd.partner_id, ctx.user)
+    key = new_api_key(cmd.partner_id)
     partner.rotate_key(hash_api_key(key))
-    return uow.result(partner, api_key=key)
+    return ctx.uow.result(partner, api_key=key)
 
 
-async def suspend_partner(uow: UnitOfWork, partner_id: str, reason: str, actor: Principal) -> CommandResult:
-    partner = await partner_in_scope(uow, partner_id, actor)
-    partner.suspend(reason)
-    return uow.result(partner)
+@handlers.register
+async def suspend_partner(cmd: SuspendPartner, ctx: Context[RegistrationDeps]) -> CommandResult:
+    partner = await partner_in_scope(ctx.uow, cmd.partner_id, ctx.user)
+    partner.suspend(cmd.reason)
+    return ctx.uow.result(partner)
 
 
-# staff -----------------------------------------------------------------------------------
+# staff ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CreateStaff:
-    username: str
-    password: str
-    role: str
-    areas: list[str]
-
-
-async def create_staff(uow: UnitOfWork, cmd: CreateStaff, actor: Principal | None) -> CommandResult:
-    """Create staff; `actor` None only when the platform seeds its first city admin."""
-    if actor is not None:
-        actor.require_role(*SCOPE_ADMINS, Role.COMMUNITY_STAFF)
-        if cmd.role == "city_admin":
-            actor.require_role(Role.CITY_ADMIN)
-        for i, code in enumerate(cmd.areas):
-            actor.require_area(code, field=f"areas.{i}")
-        if actor.role == Role.COMMUNITY_STAFF and cmd.role not in ("grid_worker", "team_leader"):
-            raise Forbidden("community staff create grid workers and team leaders only", field="role")
+@handlers.register
+async def create_staff(cmd: CreateStaff, ctx: Context[RegistrationDeps]) -> CommandResult:
+    """Create a staff account; given by the service itself (no actor) only for the first city admin."""
+    uow = ctx.uow
+    if ctx.actor is not None:
+        authz.check_staff_creation(ctx.actor, cmd.role, cmd.areas)
         for i, code in enumerate(cmd.areas):
             if await uow.find(Area, code) is None:
                 raise InvalidInput(f"area {code} does not exist", field=f"areas.{i}")
-    if len(cmd.password) < 10:
-        raise InvalidInput("password must be at least 10 characters", field="password")
-    taken = (
-        await uow.session.execute(select(col(Credential.username)).where(col(Credential.username) == cmd.username))
-    ).scalar()
-    if taken:
+    if await username_taken(uow.session, cmd.username):
         raise Conflict(f"username {cmd.username} is taken", field="username")
     staff = Staff.create(new_id(), cmd.username, cmd.role, cmd.areas)
     uow.add(staff)
-    uow.session.add(
-        Credential(
-            username=staff.username,
-            staff_id=staff.id,
-            password_hash=hash_password(cmd.password),
-            role=staff.role,
-            areas=staff.areas,
-        )
-    )
+    add_credential(uow.session, staff, cmd.password)
     return uow.result(staff)

@@ -1,22 +1,43 @@
-"""Read models of registration, fed from Kafka, and its reactions to jobs' events."""
+"""Registration's read models, fed from its own topics: the directory (areas, residents,
+partners, staff) that its queries read, and the partner credentials that API keys are checked against.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from doorstep_contracts.registration import (
+    SERVICE,
+    TOPICS,
+    AreaCreated,
+    PartnerApproved,
+    PartnerRegistered,
+    PartnerSuspended,
+    ResidentAvailabilityUpdated,
+    ResidentConsentChanged,
+    ResidentEmploymentStatusChanged,
+    ResidentErased,
+    ResidentMovedOut,
+    ResidentMovedWithinCommunity,
+    ResidentProfileUpdated,
+    ResidentRegistered,
+    ResidentSkillsUpdated,
+    ResidentTagsUpdated,
+    ResidentTransferred,
+    ResidentVerifiedSkillAdded,
+    StaffCreated,
+)
 from doorstep_shared.db import insert_rows, upsert
-from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
 from doorstep_shared.rowbuffer import CHUNK, RowBuffer
-from doorstep_shared.uow import UnitOfWork
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from registration import handlers
+from registration.domain.enums import PartnerStatus, ResidentStatus
 from registration.models import (
     RESIDENTS,
     AreaRow,
@@ -32,20 +53,15 @@ DIRECTORY = "directory"
 
 directory = Projection(
     DIRECTORY,
-    ["registration.areas", "registration.residents", "registration.partners", "registration.staff"],
+    [f"{SERVICE}.{aggregate}" for aggregate in TOPICS],
     tables=[AreaRow, ResidentTag, ResidentSkill, ResidentRow, PartnerRow, StaffRow],
 )
 
 
-@directory.on("AreaCreated")
+@directory.on(AreaCreated)
 async def area_created(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
-    row = {
-        "code": d["code"],
-        "name": d["name"],
-        "level": d["level"],
-        "parent_code": d["parent_code"],
-    }
+    e = env.event(AreaCreated)
+    row = {"code": e.code, "name": e.name, "level": e.level, "parent_code": e.parent_code}
     await upsert(session, AreaRow, [row], ["code"])
 
 
@@ -67,7 +83,8 @@ async def load_residents(session: AsyncSession, envelopes: Sequence[Envelope]) -
     """Load the residents a batch changes in one query; they are written back after it."""
     buffer = RowBuffer(RESIDENTS, "id")
     session.info[ROWS] = buffer
-    ids = [e.subject for e in envelopes if e.event_type.startswith("Resident") and e.event_type != "ResidentRegistered"]
+    new = ResidentRegistered.type_name()
+    ids = [e.subject for e in envelopes if e.event_type.startswith("Resident") and e.event_type != new]
     await buffer.prefetch(session, ids)
 
 
@@ -93,7 +110,7 @@ async def _touch(session: AsyncSession, env: Envelope, **values: Any) -> dict[st
     return await _rows(session).change(session, env.subject, version=env.sequence, updated_at=env.time, **values)
 
 
-@directory.on("ResidentRegistered")
+@directory.on(ResidentRegistered)
 async def resident_registered(session: AsyncSession, env: Envelope) -> None:
     d = env.data
     pii = d.get("pii", {})
@@ -108,7 +125,7 @@ async def resident_registered(session: AsyncSession, env: Envelope) -> None:
         "sex": d["sex"],
         "birth_year": d["birth_year"],
         "employment_status": d["employment_status"],
-        "status": "active",
+        "status": ResidentStatus.ACTIVE,
         "tags": d["tags"],
         "skills": d["skills"],
         "verified_skills": [],
@@ -125,7 +142,7 @@ async def resident_registered(session: AsyncSession, env: Envelope) -> None:
     _rows(session).put(row)
 
 
-@directory.on("ResidentProfileUpdated")
+@directory.on(ResidentProfileUpdated)
 async def profile_updated(session: AsyncSession, env: Envelope) -> None:
     d = env.data
     values = {k: d[k] for k in ("building", "unit", "household_id", "hukou", "job_preferences") if d.get(k) is not None}
@@ -133,45 +150,45 @@ async def profile_updated(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, **values)
 
 
-@directory.on("ResidentSkillsUpdated")
+@directory.on(ResidentSkillsUpdated)
 async def skills_updated(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, skills=env.data["skills"])
 
 
-@directory.on("ResidentVerifiedSkillAdded")
+@directory.on(ResidentVerifiedSkillAdded)
 async def verified_skill(session: AsyncSession, env: Envelope) -> None:
     row = await _rows(session).get(session, env.subject)
     if row is not None:
         await _touch(session, env, verified_skills=sorted(set(row["verified_skills"]) | {env.data["skill"]}))
 
 
-@directory.on("ResidentAvailabilityUpdated")
+@directory.on(ResidentAvailabilityUpdated)
 async def availability_updated(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, availability=env.data["availability"])
 
 
-@directory.on("ResidentTagsUpdated")
+@directory.on(ResidentTagsUpdated)
 async def tags_updated(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, tags=env.data["tags"])
 
 
-@directory.on("ResidentConsentChanged")
+@directory.on(ResidentConsentChanged)
 async def consent_changed(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, consent=env.data["consent"])
 
 
-@directory.on("ResidentEmploymentStatusChanged")
+@directory.on(ResidentEmploymentStatusChanged)
 async def employment_changed(session: AsyncSession, env: Envelope) -> None:
     await _touch(session, env, employment_status=env.data["employment_status"])
 
 
-@directory.on("ResidentMovedWithinCommunity")
+@directory.on(ResidentMovedWithinCommunity)
 async def moved_within(session: AsyncSession, env: Envelope) -> None:
     d = env.data
     await _touch(session, env, grid_code=d["grid_code"], building=d["building"], unit=d["unit"])
 
 
-@directory.on("ResidentTransferred")
+@directory.on(ResidentTransferred)
 async def transferred(session: AsyncSession, env: Envelope) -> None:
     d = env.data
     await _touch(
@@ -184,18 +201,18 @@ async def transferred(session: AsyncSession, env: Envelope) -> None:
     )
 
 
-@directory.on("ResidentMovedOut")
+@directory.on(ResidentMovedOut)
 async def moved_out(session: AsyncSession, env: Envelope) -> None:
-    await _touch(session, env, status="moved_out")
+    await _touch(session, env, status=ResidentStatus.MOVED_OUT)
 
 
-@directory.on("ResidentErased")
+@directory.on(ResidentErased)
 async def erased(session: AsyncSession, env: Envelope) -> None:
     """Drop everything personal or derived; keep only the pseudonymous id and area for counts."""
     await _touch(
         session,
         env,
-        status="erased",
+        status=ResidentStatus.ERASED,
         name_enc=None,
         id_number_enc=None,
         mobile_enc=None,
@@ -213,56 +230,33 @@ async def erased(session: AsyncSession, env: Envelope) -> None:
     )
 
 
-@directory.on("PartnerRegistered")
+@directory.on(PartnerRegistered)
 async def partner_registered(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
+    e = env.event(PartnerRegistered)
     row = {
-        "id": d["partner_id"],
-        "name": d["name"],
-        "kind": d["kind"],
-        "credit_code": d["credit_code"],
-        "area_code": d["area_code"],
-        "status": "pending",
+        "id": e.partner_id,
+        "name": e.name,
+        "kind": e.kind,
+        "credit_code": e.credit_code,
+        "area_code": e.area_code,
+        "status": PartnerStatus.PENDING,
         "registered_at": env.time,
     }
     await upsert(session, PartnerRow, [row], ["id"])
 
 
-@directory.on("PartnerApproved", "PartnerSuspended")
+@directory.on(PartnerApproved, PartnerSuspended)
 async def partner_status(session: AsyncSession, env: Envelope) -> None:
-    status = "approved" if env.event_type == "PartnerApproved" else "suspended"
+    approved = env.event_type == PartnerApproved.type_name()
+    status = PartnerStatus.APPROVED if approved else PartnerStatus.SUSPENDED
     await session.execute(update(PartnerRow).where(col(PartnerRow.id) == env.subject).values(status=status))
 
 
-@directory.on("StaffCreated")
+@directory.on(StaffCreated)
 async def staff_created(session: AsyncSession, env: Envelope) -> None:
-    d = env.data
-    row = {"id": d["staff_id"], "username": d["username"], "role": d["role"], "areas": d["areas"]}
+    e = env.event(StaffCreated)
+    row = {"id": e.staff_id, "username": e.username, "role": e.role, "areas": e.areas}
     await upsert(session, StaffRow, [row], ["id"])
 
 
 partners = partner_projection(partner_credentials)
-
-
-def reactions(store: EventStore) -> Projection:
-    """Jobs' facts that change a resident: a hire, a completed course."""
-    projection = Projection("jobs-reactions", ["jobs.applications", "jobs.enrolments"])
-
-    def uow_for(session: AsyncSession, env: Envelope) -> UnitOfWork:
-        return UnitOfWork(session, store, {"correlation_id": env.correlation_id, "causation_id": env.event_id})
-
-    @projection.on("ApplicationHired")
-    async def hired(session: AsyncSession, env: Envelope) -> None:
-        uow = uow_for(session, env)
-        await handlers.record_hire(uow, env.data["resident_id"], env.data["job_id"])
-        await uow.flush()
-
-    @projection.on("EnrolmentCompleted")
-    async def completed(session: AsyncSession, env: Envelope) -> None:
-        uow = uow_for(session, env)
-        await handlers.record_verified_skill(
-            uow, env.data["resident_id"], env.data["skill"], env.data.get("certificate_no")
-        )
-        await uow.flush()
-
-    return projection

@@ -1,15 +1,24 @@
-"""Queries over registration's read models (never through the aggregates)."""
+"""Queries over registration's read models (never through the aggregates).
+
+Each answers one endpoint's response model. Personal fields are opened here
+with the resident's data key, and masked unless `authz` says the viewer sees
+them in full; an erased resident's key is gone, so they read as null.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from doorstep_shared.auth import Principal, Role
+from doorstep_contracts.registration import ResidentMovedWithinCommunity, ResidentRegistered, ResidentTransferred
+from doorstep_shared.auth import Principal
 from doorstep_shared.domain import NotFound
+from doorstep_shared.eventstore import EventStore
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from registration import authz
+from registration.domain.enums import EmploymentStatus, ResidentStatus, Tag
 from registration.domain.validators import mask_id_number, mask_mobile
 from registration.models import (
     RESIDENTS,
@@ -20,66 +29,71 @@ from registration.models import (
     ResidentTag,
     StaffRow,
 )
+from registration.schemas import (
+    AreaChild,
+    AreaView,
+    HistoryEntry,
+    PartnerView,
+    ResidentPage,
+    ResidentView,
+    StaffView,
+)
 from registration.security import PiiVault
 
 # the read of one resident (the busiest query) is built once and returns plain rows
 _ONE_RESIDENT = select(RESIDENTS).where(RESIDENTS.c.id == bindparam("resident_id"))
+# the events that say where a resident lives
+_PLACED = frozenset(e.type_name() for e in (ResidentRegistered, ResidentMovedWithinCommunity, ResidentTransferred))
 
 
-def sees_unmasked(viewer: Principal, row: Any) -> bool:
-    """Full ID number and phone: the resident's own grid worker and community staff only."""
-    if viewer.role == Role.GRID_WORKER:
-        return viewer.can_act_in(row.grid_code)
-    if viewer.role == Role.COMMUNITY_STAFF:
-        return viewer.can_act_in(row.community_code)
-    return False
+# residents -----------------------------------------------------------------------------------
 
 
-def resident_public(row: Any, key: bytes | None, viewer: Principal) -> dict[str, Any]:
+def resident_public(row: Any, key: bytes | None, viewer: Principal) -> ResidentView:
     """A resident row (ORM object or plain row) as the API shows it to `viewer`."""
     name = PiiVault.open(key, row.id, "name", row.name_enc)
     id_number = PiiVault.open(key, row.id, "id_number", row.id_number_enc)
     mobile = PiiVault.open(key, row.id, "mobile", row.mobile_enc)
-    if not sees_unmasked(viewer, row):
+    if not authz.sees_unmasked(viewer, row.grid_code, row.community_code):
         id_number = mask_id_number(id_number) if id_number else None
         mobile = mask_mobile(mobile) if mobile else None
-    return {
-        "id": row.id,
-        "name": name,
-        "id_number": id_number,
-        "mobile": mobile,
-        "community_code": row.community_code,
-        "grid_code": row.grid_code,
-        "building": row.building,
-        "unit": row.unit,
-        "household_id": row.household_id,
-        "hukou": row.hukou,
-        "sex": row.sex,
-        "birth_year": row.birth_year,
-        "status": row.status,
-        "employment_status": row.employment_status,
-        "tags": row.tags,
-        "skills": row.skills,
-        "verified_skills": row.verified_skills,
-        "availability": row.availability,
-        "job_preferences": row.job_preferences,
-        "consent": row.consent,
-        "version": row.version,
-        "registered_at": row.registered_at,
-        "updated_at": row.updated_at,
-    }
+    return ResidentView(
+        id=row.id,
+        name=name,
+        id_number=id_number,
+        mobile=mobile,
+        community_code=row.community_code,
+        grid_code=row.grid_code,
+        building=row.building,
+        unit=row.unit,
+        household_id=row.household_id,
+        hukou=row.hukou,
+        sex=row.sex,
+        birth_year=row.birth_year,
+        status=row.status,
+        employment_status=row.employment_status,
+        tags=row.tags,
+        skills=row.skills,
+        verified_skills=row.verified_skills,
+        availability=row.availability,
+        job_preferences=row.job_preferences,
+        consent=row.consent,
+        version=row.version,
+        registered_at=row.registered_at,
+        updated_at=row.updated_at,
+    )
 
 
-async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str, viewer: Principal) -> dict[str, Any]:
+async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str, viewer: Principal) -> ResidentView:
     row = (await session.execute(_ONE_RESIDENT, {"resident_id": resident_id})).first()
     if row is None:
         raise NotFound(f"resident {resident_id} not found", field="resident_id")
-    viewer.require_area(row.grid_code, field="resident_id")
+    authz.check_resident_in_scope(viewer, row.grid_code)
     return resident_public(row, await vault.key_for(session, row.id), viewer)
 
 
-def _scope_filter(viewer: Principal) -> Any:
-    return or_(*[col(ResidentRow.grid_code).startswith(a) for a in viewer.areas])
+def _in_areas(column: Any, viewer: Principal) -> Any:
+    return or_(*[column.startswith(a) for a in viewer.areas])
 
 
 async def list_residents(
@@ -89,14 +103,15 @@ async def list_residents(
     *,
     community_code: str | None,
     grid_code: str | None,
-    tag: str | None,
-    employment_status: str | None,
+    tag: Tag | None,
+    employment_status: EmploymentStatus | None,
     skill: str | None,
-    status: str | None,
+    status: ResidentStatus | None,
     limit: int,
     offset: int,
-) -> dict[str, Any]:
-    stmt = select(ResidentRow).where(_scope_filter(viewer))
+) -> ResidentPage:
+    """Residents of the viewer's areas, oldest registration first."""
+    stmt = select(ResidentRow).where(_in_areas(col(ResidentRow.grid_code), viewer))
     if community_code:
         stmt = stmt.where(col(ResidentRow.community_code) == community_code)
     if grid_code:
@@ -116,25 +131,44 @@ async def list_residents(
             )
         )
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar() or 0
-    rows = (
-        (
-            await session.execute(
-                stmt.order_by(col(ResidentRow.registered_at), col(ResidentRow.id)).limit(limit).offset(offset)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    page = stmt.order_by(col(ResidentRow.registered_at), col(ResidentRow.id)).limit(limit).offset(offset)
+    rows = (await session.execute(page)).scalars().all()
     keys = await vault.keys_for(session, [r.id for r in rows])
-    return {
-        "items": [resident_public(r, keys.get(r.id), viewer) for r in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    return ResidentPage(
+        items=[resident_public(r, keys.get(r.id), viewer) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
-async def get_area(session: AsyncSession, code: str) -> dict[str, Any]:
+async def resident_history(
+    session: AsyncSession, store: EventStore, resident_id: str, viewer: Principal
+) -> list[HistoryEntry]:
+    """The resident's events from the log, for those who keep the record where the resident lives now."""
+    events = await store.history(session, resident_id)
+    if not events:
+        return []
+    grid_code = next((e.data["grid_code"] for e in reversed(events) if e.event_type in _PLACED), "")
+    authz.check_resident_history(viewer, grid_code)
+    return [
+        HistoryEntry(
+            position=e.position,
+            version=e.version,
+            type=e.event_type,
+            time=e.recorded_at,
+            actor=e.meta.get("actor"),
+            data=e.data,
+        )
+        for e in events
+    ]
+
+
+# areas ---------------------------------------------------------------------------------------
+
+
+async def get_area(session: AsyncSession, code: str) -> AreaView:
+    """An area, its children, and the active residents in each."""
     area = await session.get(AreaRow, code)
     if area is None:
         raise NotFound(f"area {code} not found", field="code")
@@ -143,58 +177,58 @@ async def get_area(session: AsyncSession, code: str) -> dict[str, Any]:
         .scalars()
         .all()
     )
-    active = col(ResidentRow.status) == "active"
-    residents = (
-        await session.execute(select(func.count()).where(col(ResidentRow.grid_code).startswith(code), active))
-    ).scalar() or 0
-    child_counts = dict(
-        (
-            await session.execute(
-                select(col(ResidentRow.grid_code), func.count())
-                .where(col(ResidentRow.grid_code).startswith(code), active)
-                .group_by(col(ResidentRow.grid_code))
-            )
-        ).all()
+    active = col(ResidentRow.status) == ResidentStatus.ACTIVE
+    under = col(ResidentRow.grid_code).startswith(code)
+    residents = (await session.execute(select(func.count()).where(under, active))).scalar() or 0
+    per_grid = (
+        select(col(ResidentRow.grid_code), func.count()).where(under, active).group_by(col(ResidentRow.grid_code))
     )
-    return {
-        "code": area.code,
-        "name": area.name,
-        "level": area.level,
-        "parent_code": area.parent_code,
-        "residents": residents,
-        "children": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "level": c.level,
-                "residents": sum(n for g, n in child_counts.items() if g.startswith(c.code)),
-            }
+    child_counts: dict[str, int] = {g: n for g, n in (await session.execute(per_grid)).all()}
+    return AreaView(
+        code=area.code,
+        name=area.name,
+        level=area.level,
+        parent_code=area.parent_code,
+        residents=residents,
+        children=[
+            AreaChild(
+                code=c.code,
+                name=c.name,
+                level=c.level,
+                residents=sum(n for g, n in child_counts.items() if g.startswith(c.code)),
+            )
             for c in children
         ],
-    }
+    )
+
+
+# partners ------------------------------------------------------------------------------------
 
 
 async def list_partners(
     session: AsyncSession, viewer: Principal, kind: str | None, status: str | None
-) -> list[dict[str, Any]]:
-    stmt = select(PartnerRow).where(or_(*[col(PartnerRow.area_code).startswith(a) for a in viewer.areas]))
+) -> list[PartnerView]:
+    stmt = select(PartnerRow).where(_in_areas(col(PartnerRow.area_code), viewer))
     if kind:
         stmt = stmt.where(col(PartnerRow.kind) == kind)
     if status:
         stmt = stmt.where(col(PartnerRow.status) == status)
     rows = (await session.execute(stmt.order_by(col(PartnerRow.registered_at)))).scalars().all()
-    return [r.model_dump() for r in rows]
+    return [PartnerView.model_validate(r.model_dump()) for r in rows]
 
 
-async def get_partner(session: AsyncSession, partner_id: str, viewer: Principal) -> dict[str, Any]:
+async def get_partner(session: AsyncSession, partner_id: str, viewer: Principal) -> PartnerView:
     row = await session.get(PartnerRow, partner_id)
     if row is None:
         raise NotFound(f"partner {partner_id} not found", field="partner_id")
-    if viewer.partner_id != partner_id:
-        viewer.require_area(row.area_code)
-    return row.model_dump()
+    authz.check_partner_reader(viewer, partner_id, row.area_code)
+    return PartnerView.model_validate(row.model_dump())
 
 
-async def list_staff(session: AsyncSession, viewer: Principal) -> list[dict[str, Any]]:
+# staff ---------------------------------------------------------------------------------------
+
+
+async def list_staff(session: AsyncSession, viewer: Principal) -> list[StaffView]:
+    """Staff acting in the viewer's areas, by username."""
     rows = (await session.execute(select(StaffRow).order_by(col(StaffRow.username)))).scalars().all()
-    return [r.model_dump() for r in rows if any(viewer.can_act_in(a) for a in r.areas) or viewer.can_act_in("")]
+    return [StaffView.model_validate(r.model_dump()) for r in rows if authz.sees_staff(viewer, r.areas)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+
+from registration.domain.enums import Sex
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
@@ -50,7 +51,7 @@ class IdNumber:
 
     value: str
     birth_date: date
-    sex: Literal["male", "female"]
+    sex: Sex
     region_code: str
 
     def __repr__(self) -> str:
@@ -85,7 +86,7 @@ def parse_id_number(value: str, field: str = "id_number", *, today: date | None 
     return IdNumber(
         value=number,
         birth_date=birth_date,
-        sex="male" if int(first17[16]) % 2 else "female",
+        sex=Sex.MALE if int(first17[16]) % 2 else Sex.FEMALE,
         region_code=first17[:6],
     )
 

@@ -1,0 +1,48 @@
+"""What registration's handlers and queries are given besides their input.
+
+Registration alone holds the two secrets of the platform: the master key that
+wraps each resident's data key (and the key that hashes ID numbers), and the
+private key that signs every service's tokens. They are read once, when the
+service starts (after its migrations), so a missing or malformed key stops the
+start instead of the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Annotated
+
+from doorstep_shared.auth import TokenIssuer
+from doorstep_shared.crypto import master_key_from_b64
+from doorstep_shared.runtime import Runtime, service_deps
+from fastapi import Depends
+
+from registration.security import PiiVault
+from registration.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationDeps:
+    vault: PiiVault  # seals and opens residents' personal fields
+    issuer: TokenIssuer  # signs staff tokens at sign-in
+
+
+def build_deps(runtime: Runtime) -> RegistrationDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("registration runs with registration.settings.Settings")
+    master = master_key_from_b64(settings.secret("data_master_key", settings.data_master_key))
+    hash_key = master_key_from_b64(settings.secret("id_hash_key", settings.id_hash_key))
+    return RegistrationDeps(
+        vault=PiiVault(master, hash_key),
+        issuer=TokenIssuer(
+            settings.private_key_path().read_bytes(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=timedelta(minutes=settings.token_ttl_minutes),
+        ),
+    )
+
+
+Deps = Annotated[RegistrationDeps, Depends(service_deps)]
