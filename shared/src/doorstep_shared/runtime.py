@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
 from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
-from doorstep_shared.commands import HandlerRegistry
+from doorstep_shared.commands import Command, Context, HandlerRegistry
 from doorstep_shared.db import Database
 from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound, as_utc, utcnow
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
@@ -45,7 +45,7 @@ from doorstep_shared.reactions import Reactions
 from doorstep_shared.rebuild import Rebuild, RebuildRefused
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ProcessRole, ServiceSettings
-from doorstep_shared.uow import Handler, execute, fingerprint
+from doorstep_shared.uow import CommandResult, Handler, UnitOfWork, execute, fingerprint
 
 log = logging.getLogger("doorstep.runtime")
 
@@ -314,6 +314,25 @@ class Runtime:
         )
         headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
         return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
+
+    async def run(self, cmd: Command, *, reason: str) -> CommandResult:
+        """Run a command the service gives itself (seeding, a timer), outside any request:
+        the same handler and transaction as over HTTP, with no actor (`ctx.actor` is None)."""
+        handler, now, deps = self.handlers[type(cmd)], self.now(), self.deps
+
+        async def run(uow: UnitOfWork) -> CommandResult:
+            return await handler(cmd, Context(uow=uow, actor=None, now=now, deps=deps))
+
+        reply = await execute(
+            self.db,
+            self.store,
+            run,
+            meta={"actor": self.name, "command": reason},
+            after_commit=self.relay.notify,
+        )
+        return CommandResult(
+            id=reply.body["id"], version=reply.body["version"], position=reply.body["position"], extra=reply.body
+        )
 
     async def wait_for_position(
         self, position: int, *, projection: str | None = None, timeout: float | None = None

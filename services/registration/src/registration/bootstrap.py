@@ -8,12 +8,10 @@ import secrets
 
 from doorstep_contracts import registration as contract
 from doorstep_shared.auth import generate_keypair
-from doorstep_shared.commands import Context
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.partners import partner_key_resolver
 from doorstep_shared.runtime import Runtime, ServiceDefinition
 from doorstep_shared.runtime import create_app as create_app_from_definition
-from doorstep_shared.uow import CommandResult, UnitOfWork, execute
 from fastapi import FastAPI
 
 from registration.api import routers
@@ -21,7 +19,7 @@ from registration.commands import CreateStaff
 from registration.credentials import username_taken
 from registration.deps import build_deps
 from registration.domain.enums import StaffRole
-from registration.handlers import create_staff, handlers
+from registration.handlers import handlers
 from registration.models import core, metadata, partner_credentials
 from registration.projections import DIRECTORY, directory, partners
 from registration.reactions import build_reactions
@@ -48,16 +46,7 @@ async def seed_admin(runtime: Runtime) -> None:
         log.warning("generated the admin password; it is in %s", note)
     cmd = CreateStaff(username="admin", password=password, role=StaffRole.CITY_ADMIN, areas=[])
 
-    async def run(uow: UnitOfWork) -> CommandResult:  # given by the service itself: no actor
-        return await create_staff(cmd, Context(uow=uow, actor=None, now=runtime.now(), deps=runtime.deps))
-
-    await execute(
-        runtime.db,
-        runtime.store,
-        run,
-        meta={"actor": "system", "command": "seed admin"},
-        after_commit=runtime.relay.notify,
-    )
+    await runtime.run(cmd, reason="seed admin")
 
 
 def build_definition(settings: Settings) -> ServiceDefinition:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from doorstep_contracts.directory import partner_projection
 from doorstep_contracts.registration import (
     SERVICE,
     TOPICS,
@@ -30,7 +31,6 @@ from doorstep_contracts.registration import (
 )
 from doorstep_shared.db import insert_rows, upsert
 from doorstep_shared.messaging import Envelope
-from doorstep_shared.partners import partner_projection
 from doorstep_shared.projections import Projection
 from doorstep_shared.rowbuffer import CHUNK, RowBuffer
 from sqlalchemy import bindparam, update

@@ -40,7 +40,7 @@ async def report_case(body: ReportCase, dispatch: Dispatch) -> JSONResponse:
 
 @router.post("/{case_id}/accept", response_model=CaseReply, summary="Accept a reported case (file it)")
 async def accept_case(case_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(AcceptCase().targeting(case_id=case_id), status_code=200)
+    return await dispatch(AcceptCase(case_id=case_id), status_code=200)
 
 
 @router.post("/{case_id}/reject", response_model=CaseReply, summary="Reject a reported case, with the reason")
@@ -60,7 +60,7 @@ async def assign_case(case_id: str, body: AssignCase, dispatch: Dispatch) -> JSO
 
 @router.post("/{case_id}/start", response_model=CaseReply, summary="The assigned grid worker starts handling the case")
 async def start_case(case_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(StartCase().targeting(case_id=case_id), status_code=200)
+    return await dispatch(StartCase(case_id=case_id), status_code=200)
 
 
 @router.post(
@@ -85,7 +85,7 @@ async def give_feedback(case_id: str, body: GiveFeedback, dispatch: Dispatch) ->
     summary="Verify and close a resolved case after the feedback window",
 )
 async def close_case(case_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(CloseCase().targeting(case_id=case_id), status_code=200)
+    return await dispatch(CloseCase(case_id=case_id), status_code=200)
 
 
 # queries ----------------------------------------------------------------------------------

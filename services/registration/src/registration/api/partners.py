@@ -27,7 +27,7 @@ async def register_partner(body: RegisterPartner, dispatch: Dispatch) -> JSONRes
     summary="Approve; the answer carries the API key, shown once",
 )
 async def approve_partner(partner_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(ApprovePartner().targeting(partner_id=partner_id), status_code=200)
+    return await dispatch(ApprovePartner(partner_id=partner_id), status_code=200)
 
 
 @partners_router.post(
@@ -36,7 +36,7 @@ async def approve_partner(partner_id: str, dispatch: Dispatch) -> JSONResponse:
     summary="Issue a new API key; the old one stops working",
 )
 async def rotate_key(partner_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(RotatePartnerKey().targeting(partner_id=partner_id), status_code=200)
+    return await dispatch(RotatePartnerKey(partner_id=partner_id), status_code=200)
 
 
 @partners_router.post("/{partner_id}/suspend", response_model=CommandAccepted)

@@ -154,4 +154,4 @@ async def move_out(resident_id: str, body: MoveOut, dispatch: Dispatch) -> JSONR
     summary="Erase personal data (destroys the data key)",
 )
 async def erase(resident_id: str, dispatch: Dispatch) -> JSONResponse:
-    return await dispatch(EraseResident().targeting(resident_id=resident_id), status_code=200)
+    return await dispatch(EraseResident(resident_id=resident_id), status_code=200)
