@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 import orjson
-from sqlalchemy import DateTime, TypeDecorator, event, insert, text
+from sqlalchemy import JSON, DateTime, TypeDecorator, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,9 +63,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is not None:
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            return value.isoformat(" ", "microseconds")
+            if value.tzinfo is None:
+                return value.isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
         return process
 
@@ -409,8 +411,16 @@ def _bulk_plan(stmt: Any, dialect: Any, keys: tuple[str, ...]) -> BulkPlan | Non
     names = tuple(compiled.positiontup or ())
     if compiled.insert_prefetch or compiled.update_prefetch or not set(names) <= set(keys):
         return None
-    procs = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    procs = tuple(_processor(compiled.binds[n].type, dialect) for n in names)
     return compiled.string, (names, procs)
+
+
+def _processor(type_: Any, dialect: Any) -> Any:
+    """The column type's bind processor; JSON straight to its serializer (the generic one
+    wraps it in checks for SQL NULL sentinels, which rows written here never hold)."""
+    if isinstance(type_, JSON) and not type_.none_as_null and dialect._json_serializer is _json_text:
+        return _json_text
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 @functools.lru_cache(maxsize=512)

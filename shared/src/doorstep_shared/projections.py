@@ -56,8 +56,13 @@ BatchEnd = Callable[[AsyncSession], Awaitable[None]]
 class Projection:
     """A named read model: the topics it reads, its handlers and its tables."""
 
-    def __init__(self, name: str, topics: Sequence[str], tables: Iterable[Any] = ()) -> None:
+    def __init__(
+        self, name: str, topics: Sequence[str], tables: Iterable[Any] = (), *, key_lookups_only: bool = False
+    ) -> None:
+        """`key_lookups_only`: the handlers read their tables by primary key alone, so a
+        rebuild's shadow needs none of the tables' other indexes (it builds much faster)."""
         self.name = name
+        self.key_lookups_only = key_lookups_only
         self.topics = list(topics)
         self.tables: list[Table] = [getattr(t, "__table__", t) for t in tables]
         self.handlers: dict[str, Handler] = {}
@@ -68,7 +73,7 @@ class Projection:
 
     def with_topics(self, topics: Sequence[str]) -> Projection:
         """The same read model (name, tables, handlers, hooks) fed from `topics` only."""
-        copy = Projection(self.name, topics, self.tables)
+        copy = Projection(self.name, topics, self.tables, key_lookups_only=self.key_lookups_only)
         copy.handlers, copy.consumes = self.handlers, self.consumes
         copy._batch_start, copy._batch_end, copy._rebuilt = self._batch_start, self._batch_end, self._rebuilt
         return copy

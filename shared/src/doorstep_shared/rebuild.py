@@ -187,7 +187,13 @@ class Rebuild:
             self.own, self.foreign = [], list(self.projection.topics)
         source = BOTH if self.own and self.foreign else (EVENT_LOG if self.own else KAFKA)
         self.progress = Progress(runner.name, source)
-        self.shadow = Shadow(self.db, runner.t, runner.name, self.projection.tables)
+        self.shadow = Shadow(
+            self.db,
+            runner.t,
+            runner.name,
+            self.projection.tables,
+            secondary_indexes=not self.projection.key_lookups_only,
+        )
 
     @property
     def name(self) -> str:

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
-from sqlalchemy.schema import sort_tables
+from sqlalchemy.schema import CreateTable, sort_tables
 
 from doorstep_shared.db import Database
 from doorstep_shared.eventstore import CoreTables
@@ -54,13 +54,18 @@ LIVE = "live"  # the live SQLite file's name on a shadow connection
 class Shadow:
     """The tables of one projection, built beside the live ones."""
 
-    def __init__(self, live: Database, core: CoreTables, name: str, tables: list[Table]) -> None:
+    def __init__(
+        self, live: Database, core: CoreTables, name: str, tables: list[Table], *, secondary_indexes: bool = True
+    ) -> None:
         if any(t.schema is not None for t in tables):
             raise ValueError(f"projection {name}: its tables must live in the default schema")
         self.live = live
         self.core = core
         self.name = name
         self.tables = sort_tables(tables)  # parents before children
+        # the swap copies rows into the live tables, which keep their indexes; the shadow's
+        # own serve only its handlers' lookups, and cost a third of a replay's writes
+        self.secondary_indexes = secondary_indexes
         self.bookkeeping = [core.projection_streams, core.projection_tracking]
         slug = re.sub(r"[^a-z0-9_]", "_", name.lower())
         self.schema = f"rebuild_{slug}"[:63]
@@ -103,8 +108,13 @@ class Shadow:
         return db
 
     def _create_tables(self, conn: Any) -> None:
-        for table in [*self.tables, *self.bookkeeping]:
+        for table in self.bookkeeping:
             table.create(conn, checkfirst=False)  # checkfirst would find the live table
+        for table in self.tables:
+            if self.secondary_indexes:
+                table.create(conn, checkfirst=False)
+            else:  # keys and unique constraints only (upserts need them)
+                conn.execute(CreateTable(table))
 
     async def drop(self) -> None:
         """Remove the shadow (its file, or its schema); harmless if absent."""

@@ -244,3 +244,33 @@ async def test_foreign_topics_without_their_whole_history_are_refused_and_the_re
 
 async def _value_is(db: Database, cid: str, value: int) -> bool:
     return (await values(db)).get(cid) == value
+
+
+async def test_a_shadow_for_key_lookups_only_skips_the_secondary_indexes_the_live_tables_keep(db: Database) -> None:
+    from doorstep_shared.shadow import Shadow
+    from sqlalchemy import Column, Index, Integer, MetaData, String, Table, inspect
+
+    indexed = Table(
+        "indexed_rows",
+        MetaData(),
+        Column("id", String(20), primary_key=True),
+        Column("area", String(20)),
+        Column("n", Integer),
+        Index("ix_indexed_rows_area", "area"),
+    )
+    async with db.engine.begin() as conn:
+        await conn.run_sync(indexed.create)
+
+    def index_names(conn: object) -> set[str]:
+        return {i["name"] for i in inspect(conn).get_indexes("indexed_rows")}  # type: ignore[arg-type]
+
+    for secondary, expected in ((True, {"ix_indexed_rows_area"}), (False, set())):
+        shadow = Shadow(db, core, f"p{int(secondary)}", [indexed], secondary_indexes=secondary)
+        try:
+            shadow_db = await shadow.create()
+            async with shadow_db.engine.connect() as conn:
+                assert await conn.run_sync(index_names) == expected
+        finally:
+            await shadow.drop()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(index_names) == {"ix_indexed_rows_area"}

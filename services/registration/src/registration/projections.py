@@ -55,6 +55,7 @@ directory = Projection(
     DIRECTORY,
     [f"{SERVICE}.{aggregate}" for aggregate in TOPICS],
     tables=[AreaRow, ResidentTag, ResidentSkill, ResidentRow, PartnerRow, StaffRow],
+    key_lookups_only=True,  # rows by id, tags and skills by their key's first column
 )
 
 
