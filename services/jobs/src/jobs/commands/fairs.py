@@ -1,0 +1,62 @@
+"""Scheduling job fairs (one-off or recurring), taking part, signing up, cancelling."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from doorstep_shared.commands import Command, CommandAccepted, Target
+from doorstep_shared.inputs import Text
+from pydantic import Field
+
+from jobs.commands.fields import Id, area, hhmm, reason, resident
+from jobs.domain.fairs import FairKind, RecurringFairKind
+
+
+class ScheduleFair(Command):
+    kind: FairKind = "community"
+    title: str = Field(min_length=1, max_length=200)
+    community_code: str = area()
+    place: str = Field(min_length=1, max_length=200)
+    date: date
+    start: str = hhmm()
+    end: str = hhmm()
+
+
+class ScheduleFairSeries(Command):
+    """Recurring fairs: `rule` is an RRULE (default: the 20th monthly for market days,
+    Wednesdays weekly for special fairs), bounded by `until` and/or `count`."""
+
+    kind: RecurringFairKind
+    title: str = Field(min_length=1, max_length=200)
+    community_code: str = area()
+    place: str = Field(min_length=1, max_length=200)
+    starts_on: date
+    until: date | None = None
+    count: int | None = Field(None, gt=0, le=104)
+    rule: str | None = Field(None, max_length=200)
+    start: str = hhmm()
+    end: str = hhmm()
+
+
+class JoinFair(Command):
+    fair_id: Target
+    partner_id: str | None = Field(None, max_length=36, description="staff adding an employer; partners omit it")
+    job_ids: list[Id] = Field(default_factory=list, max_length=50)
+
+
+class SignUpForFair(Command):
+    fair_id: Target
+    resident_id: str = resident()
+
+
+class CancelFair(Command):
+    fair_id: Target
+    reason: Text = reason()
+
+
+class SeriesScheduled(CommandAccepted):
+    """The series answers for its first fair; `id` is the series id."""
+
+    series_id: str
+    fair_ids: list[str]
+    dates: list[str]
