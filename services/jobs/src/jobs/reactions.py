@@ -22,27 +22,29 @@ from jobs.commands.residents import ReleaseResident
 WANTS_JOB = "wants_job"
 
 
+def moved_out(event: ResidentMovedOut, env: Envelope) -> ReleaseResident:
+    return ReleaseResident(resident_id=event.resident_id, reason="resident moved out")
+
+
+def erased(event: ResidentErased, env: Envelope) -> ReleaseResident:
+    return ReleaseResident(resident_id=event.resident_id, reason="resident data erased")
+
+
+def visit_finding(event: VisitFindingRecorded, env: Envelope) -> OpenLead | None:
+    if event.finding != WANTS_JOB or not event.resident_id:
+        return None
+    return OpenLead(
+        resident_id=event.resident_id,
+        grid_code=event.grid_code or "",
+        grid_worker_id=event.grid_worker_id or "",
+        visit_id=event.visit_id,
+        note=event.note or "",
+    )
+
+
 def build_reactions() -> Reactions:
     r = Reactions("reactions", [f"{registration.SERVICE}.residents", f"{grid_reports.SERVICE}.visits"])
-
-    @r.react(ResidentMovedOut)
-    def moved_out(event: ResidentMovedOut, env: Envelope) -> ReleaseResident:
-        return ReleaseResident(resident_id=event.resident_id, reason="resident moved out")
-
-    @r.react(ResidentErased)
-    def erased(event: ResidentErased, env: Envelope) -> ReleaseResident:
-        return ReleaseResident(resident_id=event.resident_id, reason="resident data erased")
-
-    @r.react(VisitFindingRecorded)
-    def finding(event: VisitFindingRecorded, env: Envelope) -> OpenLead | None:
-        if event.finding != WANTS_JOB or not event.resident_id:
-            return None
-        return OpenLead(
-            resident_id=event.resident_id,
-            grid_code=event.grid_code or "",
-            grid_worker_id=event.grid_worker_id or "",
-            visit_id=event.visit_id,
-            note=event.note or "",
-        )
-
+    r.react(ResidentMovedOut)(moved_out)
+    r.react(ResidentErased)(erased)
+    r.react(VisitFindingRecorded)(visit_finding)
     return r

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query
 
 from jobs.authz import STAFF, require_matching_consent, require_owner_or_area_staff
 from jobs.deps import Deps
-from jobs.domain.matching import JobFacts
-from jobs.views import matching, postings, residents
+from jobs.views import matching, residents
 from jobs.views.common import Row, found
 from jobs.views.matching import JobCandidates, ResidentMatches, Seeker
 
@@ -38,10 +37,7 @@ async def matches(resident_id: str, principal: CurrentPrincipal, deps: Deps, lim
     summary="Best consenting residents for a job, with reasons",
 )
 async def candidates(job_id: str, principal: CurrentPrincipal, deps: Deps, limit: Limit = 20) -> Row:
-    job = deps.match_index.jobs.get(job_id)
-    if job is None:  # not open (any more): ranked all the same, from its row
-        async with deps.db.session() as s:
-            job = JobFacts.from_row(found(await postings.job(s, job_id), "job", "job_id"))
+    job = await matching.job_facts(deps.db, deps.match_index, job_id)
     require_owner_or_area_staff(principal, job.partner_id, job.community_code, "job_id")
     partner_view = principal.role == Role.PARTNER
     return {

@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from doorstep_shared.commands import Command, CommandAccepted, Target
-from doorstep_shared.inputs import Text
 from pydantic import Field
 
-from jobs.commands.fields import note, reason, resident
+from jobs.commands.fields import Note, Reason, ResidentRef
 from jobs.domain.applications import ApplicationStatus
 from jobs.domain.postings import PostingStatus
 
 
 class ApplyForJob(Command):
     job_id: Target
-    resident_id: str = resident()
+    resident_id: ResidentRef
     fair_id: str | None = Field(None, max_length=36, description="the fair where the resident met the employer")
-    note: Text = note()
+    note: Note = ""
 
 
 class ApplicationStep(Command):
@@ -25,7 +24,7 @@ class ApplicationStep(Command):
 
     to: ClassVar[str]
     application_id: Target
-    note: Text = note()
+    note: Note = ""
 
 
 class ShortlistApplication(ApplicationStep):
@@ -46,12 +45,12 @@ class HireApplicant(Command):
 
 class RejectApplication(Command):
     application_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class WithdrawApplication(Command):
     application_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class ApplicationAccepted(CommandAccepted):

@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from doorstep_shared.commands import Command, CommandAccepted, Target
-from doorstep_shared.inputs import Text
 from pydantic import Field
 
-from jobs.commands.fields import Id, area, hhmm, reason, resident
+from jobs.commands.fields import AreaCode, Id, Reason, ResidentRef, TimeOfDay
 from jobs.domain.fairs import FairKind, RecurringFairKind
 
 
 class ScheduleFair(Command):
     kind: FairKind = "community"
     title: str = Field(min_length=1, max_length=200)
-    community_code: str = area()
+    community_code: AreaCode
     place: str = Field(min_length=1, max_length=200)
     date: date
-    start: str = hhmm()
-    end: str = hhmm()
+    start: TimeOfDay
+    end: TimeOfDay
 
 
 class ScheduleFairSeries(Command):
@@ -28,14 +27,14 @@ class ScheduleFairSeries(Command):
 
     kind: RecurringFairKind
     title: str = Field(min_length=1, max_length=200)
-    community_code: str = area()
+    community_code: AreaCode
     place: str = Field(min_length=1, max_length=200)
     starts_on: date
     until: date | None = None
     count: int | None = Field(None, gt=0, le=104)
     rule: str | None = Field(None, max_length=200)
-    start: str = hhmm()
-    end: str = hhmm()
+    start: TimeOfDay
+    end: TimeOfDay
 
 
 class JoinFair(Command):
@@ -46,12 +45,12 @@ class JoinFair(Command):
 
 class SignUpForFair(Command):
     fair_id: Target
-    resident_id: str = resident()
+    resident_id: ResidentRef
 
 
 class CancelFair(Command):
     fair_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class SeriesScheduled(CommandAccepted):

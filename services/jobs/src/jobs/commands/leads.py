@@ -6,14 +6,14 @@ from doorstep_shared.commands import Command, Target
 from doorstep_shared.inputs import Text
 from pydantic import Field
 
-from jobs.commands.fields import note
+from jobs.commands.fields import Note
 from jobs.domain.leads import LeadOutcome
 
 
 class CloseLead(Command):
     lead_id: Target
     outcome: LeadOutcome
-    note: Text = note()
+    note: Note = ""
 
 
 class OpenLead(Command):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from doorstep_shared.commands import Command, CommandAccepted, Target
-from doorstep_shared.inputs import Text
 from pydantic import AwareDatetime, Field
 
-from jobs.commands.fields import MAX_COUNT, area, reason, resident
+from jobs.commands.fields import MAX_COUNT, AreaCode, Reason, ResidentRef
 
 
 class PlaceOrder(Command):
     item: str = Field(min_length=1, max_length=200)
-    community_code: str = area()
+    community_code: AreaCode
     quantity: int = Field(gt=0, le=MAX_COUNT)
     rate_fen: int = Field(gt=0, le=MAX_COUNT, description="pay per accepted piece, in fen")
     deadline: AwareDatetime
@@ -19,7 +18,7 @@ class PlaceOrder(Command):
 
 class IssueBatch(Command):
     order_id: Target
-    resident_id: str = resident()
+    resident_id: ResidentRef
     quantity: int = Field(gt=0, le=MAX_COUNT)
 
 
@@ -32,12 +31,12 @@ class RecordDelivery(Command):
 
 class SettlePayout(Command):
     order_id: Target
-    resident_id: str = resident()
+    resident_id: ResidentRef
 
 
 class CloseOrder(Command):
     order_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class BatchIssued(CommandAccepted):

@@ -7,15 +7,15 @@ from doorstep_shared.inputs import Command as Nested
 from doorstep_shared.inputs import Text
 from pydantic import AwareDatetime, Field
 
-from jobs.commands.fields import MAX_COUNT, Skill, area, hhmm, reason
+from jobs.commands.fields import MAX_COUNT, AreaCode, Reason, Skill, TimeOfDay
 from jobs.domain.postings import EmploymentType, PayUnit, PostingStatus
 from jobs.domain.schedule import Weekday
 
 
 class TimeWindow(Nested):
     days: list[Weekday] = Field(min_length=1, max_length=7)
-    start: str = hhmm()
-    end: str = hhmm()
+    start: TimeOfDay
+    end: TimeOfDay
 
 
 class BaseSalary(Nested):
@@ -30,7 +30,7 @@ class PostJob(Command):
     description: Text = Field("", max_length=5000)
     employment_type: EmploymentType
     hiring_organization: str | None = Field(None, max_length=200, description="defaults to the partner's name")
-    community_code: str = area()
+    community_code: AreaCode
     grid_code: str | None = Field(None, min_length=4, max_length=32, pattern=r"^\d+$")
     job_location: str = Field("", max_length=200)
     base_salary: BaseSalary
@@ -48,7 +48,7 @@ class PublishJob(Command):
 
 class CloseJob(Command):
     job_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class ExpireJob(Command):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from doorstep_shared.commands import Command, CommandAccepted, Target
 from doorstep_shared.inputs import Command as Nested
-from doorstep_shared.inputs import Text
 from pydantic import AwareDatetime, Field
 
-from jobs.commands.fields import MAX_COUNT, area, reason, resident
+from jobs.commands.fields import MAX_COUNT, AreaCode, Reason, ResidentRef
 from jobs.domain.training import EnrolmentStatus
 
 
@@ -20,7 +19,7 @@ class CourseSession(Nested):
 class PublishCourse(Command):
     title: str = Field(min_length=1, max_length=200)
     skill: str = Field(min_length=1, max_length=50)
-    community_code: str = area()
+    community_code: AreaCode
     place: str = Field(min_length=1, max_length=200)
     sessions: list[CourseSession] = Field(min_length=1, max_length=100)
     capacity: int = Field(gt=0, le=10_000)
@@ -30,12 +29,12 @@ class PublishCourse(Command):
 
 class CancelCourse(Command):
     course_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class Enrol(Command):
     course_id: Target
-    resident_id: str = resident()
+    resident_id: ResidentRef
     waitlist: bool = Field(True, description="join the waiting list when the course is full")
 
 
@@ -52,7 +51,7 @@ class CompleteEnrolment(Command):
 
 class CancelEnrolment(Command):
     enrolment_id: Target
-    reason: Text = reason()
+    reason: Reason = ""
 
 
 class EnrolmentAccepted(CommandAccepted):

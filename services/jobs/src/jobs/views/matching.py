@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.db import Database
+
 from jobs.domain.matching import JobFacts, Match, MatchIndex, ResidentFacts
-from jobs.views.common import Row, View
+from jobs.views.common import Row, View, found
+from jobs.views.postings import job
 
 
 class Reason(View):
@@ -82,6 +85,15 @@ def matches(index: MatchIndex, resident: Mapping[str, Any], now: datetime, limit
     """The best open jobs for a resident (her facts in the index, else from her row)."""
     facts = index.residents.get(resident["resident_id"]) or ResidentFacts.from_row(resident)
     return [_job_match(m, index) for m in index.matches_for(facts, now, limit)]
+
+
+async def job_facts(db: Database, index: MatchIndex, job_id: str) -> JobFacts:
+    """The job as matching sees it: from the index while it is open, else from its row."""
+    facts = index.jobs.get(job_id)
+    if facts is None:
+        async with db.session() as s:
+            facts = JobFacts.from_row(found(await job(s, job_id), "job", "job_id"))
+    return facts
 
 
 def candidates(index: MatchIndex, job: JobFacts, limit: int, *, partner_view: bool) -> list[Row]:
