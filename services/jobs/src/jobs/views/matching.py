@@ -15,7 +15,7 @@ from jobs.views.common import Row, View, found
 from jobs.views.postings import job
 
 
-class Reason(View):
+class MatchReason(View):
     factor: str
     points: int | float
     detail: str
@@ -25,7 +25,7 @@ class JobMatch(View):
     """A job for a resident; the job's fields are None if it closed since it was ranked."""
 
     score: float
-    reasons: list[Reason]
+    reasons: list[MatchReason]
     job_id: str
     title: str | None
     employment_type: str | None
@@ -34,7 +34,7 @@ class JobMatch(View):
 
 class Candidate(View):
     score: float
-    reasons: list[Reason]
+    reasons: list[MatchReason]
     resident_id: str
     grid_code: str | None
     employment_status: str | None
