@@ -119,7 +119,7 @@ async def world(
             )
             await upstream.resident(w.ids["r4"], OTHER_GRID, skills=["cleaning", "cooking"])
             await upstream.resident(w.ids["r5"], GRID, skills=["cooking"])
-            index = app.state.runtime.extras["match_index"]
+            index = app.state.runtime.deps.match_index
             await eventually(lambda: len(index.residents) == 5, timeout=20)
             await eventually(lambda: _key_works(client, w.api_keys["school"]), timeout=20)
             yield w
@@ -286,7 +286,7 @@ async def test_expiry_happens_by_itself(world: World) -> None:
 
 async def test_matching_both_directions_with_reasons(world: World) -> None:
     w = world
-    index = w.runtime.extras["match_index"]
+    index = w.runtime.deps.match_index
     await eventually(lambda: w.ids["job"] in index.jobs and w.ids["welfare"] in index.jobs)
     r = await w.client.get(f"/residents/{w.ids['r1']}/matches", headers=w.grid_worker())
     assert r.status_code == 200, r.text
@@ -794,7 +794,7 @@ async def test_erased_resident_disappears_from_read_models(world: World) -> None
     w = world
     r5 = w.ids["r5"]
     await w.upstream.send("registration", "residents", r5, "ResidentErased", {"resident_id": r5})
-    index = w.runtime.extras["match_index"]
+    index = w.runtime.deps.match_index
     await eventually(lambda: r5 not in index.residents)
     _problem(await w.client.get(f"/residents/{r5}/matches", headers=w.grid_worker()), 404)
     app = (await w.client.get(f"/applications/{w.ids['app_r5']}", headers=w.partner("employer"))).json()

@@ -223,3 +223,19 @@ class LeadRow(Base, table=True):
     status: str = Field(max_length=20)
     outcome: str | None = Field(default=None, max_length=30)
     opened_at: datetime | None = _ts(nullable=True)
+
+
+# the tables themselves, for the read models' SQL (projections write them, views read them)
+residents_t = ResidentRow.__table__  # type: ignore[attr-defined]
+postings_t = PostingRow.__table__  # type: ignore[attr-defined]
+applications_t = ApplicationRow.__table__  # type: ignore[attr-defined]
+fairs_t = FairRow.__table__  # type: ignore[attr-defined]
+fair_employers_t = FairEmployerRow.__table__  # type: ignore[attr-defined]
+fair_signups_t = FairSignupRow.__table__  # type: ignore[attr-defined]
+orders_t = OrderRow.__table__  # type: ignore[attr-defined]
+batches_t = BatchRow.__table__  # type: ignore[attr-defined]
+deliveries_t = DeliveryRow.__table__  # type: ignore[attr-defined]
+settlements_t = SettlementRow.__table__  # type: ignore[attr-defined]
+courses_t = CourseRow.__table__  # type: ignore[attr-defined]
+enrolments_t = EnrolmentRow.__table__  # type: ignore[attr-defined]
+leads_t = LeadRow.__table__  # type: ignore[attr-defined]

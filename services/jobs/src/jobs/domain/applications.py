@@ -6,6 +6,8 @@ also fills an opening of the posting (the handler does both in one transaction).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from doorstep_contracts.jobs import (
     ApplicationAdvanced,
     ApplicationHired,
@@ -15,6 +17,7 @@ from doorstep_contracts.jobs import (
 )
 from doorstep_shared.domain import Aggregate, Event, require_state
 
+ApplicationStatus = Literal["applied", "shortlisted", "interviewed", "offered", "hired", "rejected", "withdrawn"]
 STEPS = {"shortlisted": "applied", "interviewed": "shortlisted", "offered": "interviewed"}
 OPEN_STATES = frozenset({"applied", "shortlisted", "interviewed", "offered"})
 

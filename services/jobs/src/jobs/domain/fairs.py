@@ -6,6 +6,7 @@ one fair per occurrence, so each can be joined, signed up for or cancelled on it
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Literal, get_args
 
 from dateutil.rrule import rrulestr
 from doorstep_contracts.jobs import (
@@ -18,8 +19,11 @@ from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, req
 
 from jobs.domain.schedule import minutes
 
-FAIR_KINDS = ("market_day", "special", "community")
-DEFAULT_RULES = {"market_day": "FREQ=MONTHLY;BYMONTHDAY=20", "special": "FREQ=WEEKLY;BYDAY=WE"}
+FairKind = Literal["market_day", "special", "community"]
+RecurringFairKind = Literal["market_day", "special"]
+FairStatus = Literal["scheduled", "cancelled"]
+FAIR_KINDS: tuple[str, ...] = get_args(FairKind)
+DEFAULT_RULES: dict[str, str] = {"market_day": "FREQ=MONTHLY;BYMONTHDAY=20", "special": "FREQ=WEEKLY;BYDAY=WE"}
 MAX_OCCURRENCES = 104
 
 

@@ -7,12 +7,15 @@ a second lead.
 from __future__ import annotations
 
 import uuid
+from typing import Literal, get_args
 
 from doorstep_contracts.jobs import JobSeekerLeadClosed, JobSeekerLeadOpened
 from doorstep_shared.domain import Aggregate, Event, InvalidInput, require_state
 
 LEAD_NAMESPACE = uuid.UUID("6f1d7a52-3c1e-4c55-9a51-6a0d2f0b7c11")
-OUTCOMES = ("hired", "enrolled", "not_interested", "unreachable", "other")
+LeadOutcome = Literal["hired", "enrolled", "not_interested", "unreachable", "other"]
+LeadStatus = Literal["open", "closed"]
+OUTCOMES: tuple[str, ...] = get_args(LeadOutcome)
 
 
 def lead_id_for(visit_id: str) -> str:

@@ -202,6 +202,13 @@ class MatchIndex:
 
     # maintenance -------------------------------------------------------------------
 
+    def clear(self) -> None:
+        """Forget everything (before refilling from a rebuilt read model)."""
+        self.residents.clear()
+        self.jobs.clear()
+        self._by_skill.clear()
+        self._by_area.clear()
+
     def put_resident(self, facts: ResidentFacts) -> None:
         self.drop_resident(facts.resident_id)
         self.residents[facts.resident_id] = facts

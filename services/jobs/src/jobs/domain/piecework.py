@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from doorstep_contracts.jobs import (
     MaterialBatchIssued,
@@ -19,6 +20,8 @@ from doorstep_contracts.jobs import (
     PieceworkPayoutSettled,
 )
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, NotFound, require_state
+
+OrderStatus = Literal["open", "closed"]
 
 
 @dataclass

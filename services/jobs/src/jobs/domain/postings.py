@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from doorstep_contracts.jobs import (
     JobOpeningFilled,
@@ -23,15 +23,11 @@ from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, req
 
 from jobs.domain.schedule import parse_windows, to_data
 
-EMPLOYMENT_TYPES = (
-    "full_time",
-    "part_time",
-    "piecework",
-    "odd_job",
-    "public_welfare",
-    "home_based",
-)
-PAY_UNITS = ("hour", "day", "month", "piece")
+EmploymentType = Literal["full_time", "part_time", "piecework", "odd_job", "public_welfare", "home_based"]
+PayUnit = Literal["hour", "day", "month", "piece"]
+PostingStatus = Literal["draft", "published", "filled", "closed", "expired"]
+EMPLOYMENT_TYPES: tuple[str, ...] = get_args(EmploymentType)
+PAY_UNITS: tuple[str, ...] = get_args(PayUnit)
 OPEN = "published"
 
 

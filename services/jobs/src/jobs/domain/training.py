@@ -9,7 +9,7 @@ leaves, the head of the waiting list gets the seat.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from doorstep_contracts.jobs import (
     AttendanceRecorded,
@@ -24,6 +24,9 @@ from doorstep_contracts.jobs import (
     EnrolmentRequested,
 )
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
+
+CourseStatus = Literal["published", "cancelled"]
+EnrolmentStatus = Literal["enrolled", "waitlisted", "completed", "cancelled"]
 
 
 def parse_sessions(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
