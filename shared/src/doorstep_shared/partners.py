@@ -1,21 +1,17 @@
-"""Partner credentials as every service sees them: a projection of registration's partner events.
+"""Partner credentials as every service keeps them, and the API-key check on them.
 
 Registration is the only writer of partners; it publishes the SHA-256 of each
-API key it issues (never the key), and each service keeps its own table of
-key hashes so a partner's `X-API-Key` is checked locally.
+API key it issues (never the key), and each service keeps its own table of key
+hashes (`doorstep_contracts.directory.partner_projection` fills it) so a
+partner's `X-API-Key` is checked locally.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from doorstep_shared.auth import ApiKeyResolver, Principal, Role
-from doorstep_shared.db import Database, upsert
-from doorstep_shared.messaging import Envelope
-from doorstep_shared.projections import Projection
-
-PARTNERS_TOPIC = "registration.partners"
+from doorstep_shared.db import Database
 
 
 def define_partner_table(metadata: MetaData) -> Table:
@@ -29,39 +25,6 @@ def define_partner_table(metadata: MetaData) -> Table:
         Column("status", String(20), nullable=False),
         Column("api_key_hash", String(64), nullable=True, index=True),
     )
-
-
-def partner_projection(table: Table, name: str = "partners") -> Projection:
-    projection = Projection(name, [PARTNERS_TOPIC], tables=[table])
-
-    @projection.on("PartnerRegistered")
-    async def registered(session: AsyncSession, env: Envelope) -> None:
-        d = env.data
-        row = {
-            "partner_id": d["partner_id"],
-            "name": d["name"],
-            "kind": d["kind"],
-            "area_code": d["area_code"],
-            "status": "pending",
-            "api_key_hash": None,
-        }
-        await upsert(session, table, [row], ["partner_id"])
-
-    @projection.on("PartnerApproved", "PartnerApiKeyRotated")
-    async def keyed(session: AsyncSession, env: Envelope) -> None:
-        await session.execute(
-            table.update()
-            .where(table.c.partner_id == env.data["partner_id"])
-            .values(status="approved", api_key_hash=env.data["api_key_hash"])
-        )
-
-    @projection.on("PartnerSuspended")
-    async def suspended(session: AsyncSession, env: Envelope) -> None:
-        await session.execute(
-            table.update().where(table.c.partner_id == env.data["partner_id"]).values(status="suspended")
-        )
-
-    return projection
 
 
 def partner_key_resolver(db: Database, table: Table) -> ApiKeyResolver:

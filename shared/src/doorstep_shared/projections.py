@@ -106,14 +106,13 @@ class Projection:
         if self._batch_end is not None:
             await self._batch_end(session)
 
-    def on(self, *event_types: type[Event] | str) -> Callable[[Handler], Handler]:
+    def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
         """Register a handler for events of the published contract (`doorstep_contracts`)."""
 
         def deco(fn: Handler) -> Handler:
             for event_type in event_types:
-                name = event_type if isinstance(event_type, str) else event_type.type_name()
-                if not isinstance(event_type, str):
-                    self.consumes[name] = event_type
+                name = event_type.type_name()
+                self.consumes[name] = event_type
                 self.handlers[name] = fn
             return fn
 

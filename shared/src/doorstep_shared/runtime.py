@@ -177,7 +177,6 @@ class Runtime:
         }
         self.verifier: TokenVerifier | None = None
         self.api_key_resolver: ApiKeyResolver | None = None
-        self.extras: dict[str, Any] = {}
         self.rebuilds: dict[str, tuple[Rebuild, asyncio.Task[Any]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._runners_started: set[str] = set()

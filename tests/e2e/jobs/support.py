@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from doorstep_contracts import topic_of
 from doorstep_shared.auth import hash_api_key
 from doorstep_shared.messaging import TopicEnsurer
+
+from tests.events import event_of, publish
 
 ALL_TOPICS = [
     "registration.residents",
@@ -30,7 +31,6 @@ ALL_TOPICS = [
         )
     ),
 ]
-_positions = itertools.count(1)
 
 
 async def create_topics(bootstrap: str, prefix: str) -> None:
@@ -67,29 +67,16 @@ class Upstream:
         sequence: int | None = None,
         event_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish one event; pass `sequence`/`event_id` again to simulate a redelivery."""
+        """Publish one event (of the producer's contract); pass `sequence`/`event_id` again to redeliver it."""
         if sequence is None:
             sequence = self.sequences.get(key, 0) + 1
             self.sequences[key] = sequence
-        headers = {
-            "ce_specversion": "1.0",
-            "ce_id": event_id or str(uuid.uuid4()),
-            "ce_type": f"doorstep.{service}.{event_type}",
-            "ce_source": f"/doorstep/{service}",
-            "ce_subject": key,
-            "ce_time": datetime.now(UTC).isoformat(),
-            "ce_sequence": str(sequence),
-            "ce_position": str(next(_positions)),
-            "ce_schemaversion": "1",
-            "content-type": "application/json",
-        }
-        await self.producer.send_and_wait(
-            f"{self.prefix}{service}.{aggregate}",
-            json.dumps(data).encode(),
-            key=key.encode(),
-            headers=[(k, v.encode()) for k, v in headers.items()],
+        event = event_of(service, event_type, data)
+        assert topic_of(type(event)) == f"{service}.{aggregate}", (event_type, aggregate)
+        event_id = await publish(
+            self.producer, self.prefix, service, event, subject=key, version=sequence, event_id=event_id
         )
-        return {"sequence": sequence, "event_id": headers["ce_id"]}
+        return {"sequence": sequence, "event_id": event_id}
 
     async def partner(self, partner_id: str, name: str, kind: str, area: str) -> str:
         key = f"dsk_{partner_id.replace('-', '')}_secret"

@@ -18,7 +18,7 @@ from doorstep_shared.uow import CommandResult, UnitOfWork, execute
 from sqlalchemy import select
 
 from tests.helpers import eventually
-from tests.toy import Counter, core, counters, registry
+from tests.toy import Counter, CounterIncremented, CounterOpened, core, counters, registry
 
 
 def settings_for(bootstrap: str) -> ServiceSettings:
@@ -134,13 +134,13 @@ async def _checkpoint_at(relay: OutboxRelay, position: int) -> bool:
 def counter_projection(fail_on: str | None = None) -> Projection:
     projection = Projection("counters", ["toy.counters"], tables=[counters])
 
-    @projection.on("CounterOpened")
+    @projection.on(CounterOpened)
     async def opened(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
         if fail_on and env.data["label"] == fail_on:
             raise ValueError("poison label")
         await upsert(session, counters, [{"id": env.subject, "value": 0, "label": env.data["label"]}], ["id"])
 
-    @projection.on("CounterIncremented")
+    @projection.on(CounterIncremented)
     async def incremented(session, env: Envelope) -> None:  # type: ignore[no-untyped-def]
         row = (await session.execute(select(counters.c.value).where(counters.c.id == env.subject))).scalar()
         await session.execute(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.helpers import eventually
 from tests.integration.core.test_broker_loss import make_relay, make_runner, running
 from tests.integration.core.test_relay_projection import bump, read_topic, values
-from tests.toy import core, counters, registry
+from tests.toy import CounterIncremented, CounterOpened, core, counters, registry
 
 
 async def test_two_projection_workers_share_partitions_and_apply_each_event_once(
@@ -78,11 +78,11 @@ def _adding_projection() -> Projection:
     async def pause(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
         await asyncio.sleep(0.2)
 
-    @projection.on("CounterOpened")
+    @projection.on(CounterOpened)
     async def opened(session: AsyncSession, env: Envelope) -> None:
         await session.execute(insert(counters).values(id=env.subject, value=0, label=env.data["label"]))
 
-    @projection.on("CounterIncremented")
+    @projection.on(CounterIncremented)
     async def incremented(session: AsyncSession, env: Envelope) -> None:
         added = counters.c.value + env.data["by"]
         await session.execute(update(counters).where(counters.c.id == env.subject).values(value=added))

@@ -12,8 +12,9 @@ import functools
 import logging
 
 from doorstep_contracts import jobs as contract
+from doorstep_contracts.directory import partner_projection
 from doorstep_shared.eventstore import EventStore
-from doorstep_shared.partners import partner_key_resolver, partner_projection
+from doorstep_shared.partners import partner_key_resolver
 from doorstep_shared.runtime import Runtime, ServiceDefinition
 from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI

@@ -64,7 +64,7 @@ def register(p: Projection) -> None:
     @p.on(EnrolmentRequested)
     async def requested(session: AsyncSession, env: Envelope) -> None:
         e = env.event(EnrolmentRequested)
-        row = {
+        row: dict[str, Any] = {
             "enrolment_id": e.enrolment_id,
             "course_id": e.course_id,
             "resident_id": e.resident_id,
