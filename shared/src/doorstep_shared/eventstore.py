@@ -171,7 +171,7 @@ class StoredEvent:
         return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})
 
 
-def _decoded(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """JSON as the driver returns it: SQLite's text, or what asyncpg's codec already decoded."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
@@ -316,11 +316,20 @@ class EventStore:
         return dataclasses.replace(stored, data=data, schema_version=cls.schema_version)
 
     async def read_after(self, session: AsyncSession, position: int, limit: int) -> list[StoredEvent]:
-        rows = (await session.execute(self._read_after, {"position": position, "limit": limit})).all()
+        rows = await self.read_rows_after(session, position, limit)
         return [
-            StoredEvent(p, e, sid, st, v, et, sv, _decoded(d), _decoded(m), at)
+            StoredEvent(p, e, sid, st, v, et, sv, decoded(d), decoded(m), at)
             for p, e, sid, st, v, et, sv, d, m, at in rows
         ]
+
+    async def read_rows_after(self, session: AsyncSession, position: int, limit: int) -> Sequence[Any]:
+        """The log's rows after `position` as tuples in `StoredEvent`'s field order, their JSON
+        not decoded yet (`decoded`): a replay turns them into what it needs in one step."""
+        return (await session.execute(self._read_after, {"position": position, "limit": limit})).all()
+
+    def current_versions(self) -> dict[str, int]:
+        """Each registered event type's current schema version (older stored data is upcast)."""
+        return {name: self.registry.get(name).schema_version for name in self.registry.names()}
 
     async def last_position(self, session: AsyncSession) -> int:
         return (await session.execute(self._last_position)).scalar() or 0

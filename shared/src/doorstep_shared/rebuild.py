@@ -38,8 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from doorstep_shared.db import Database, deferred_upserts
 from doorstep_shared.domain import Conflict
-from doorstep_shared.eventstore import EventStore
-from doorstep_shared.messaging import Envelope
+from doorstep_shared.eventstore import EventStore, decoded
+from doorstep_shared.messaging import Envelope, topic_name
 from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.shadow import Shadow
 
@@ -352,17 +352,53 @@ class Rebuild:
             return after
         types = {topic.split(".", 1)[1] for topic in self.own}
         tracked = self._tracked_statement(runner.db.engine.dialect.name, sorted(types))
-        service, upcast, position = self.service, self.store.upcast_stored, after
+        position = after
         while True:
             async with self.db.session() as s:
-                batch = await self.store.read_after(s, position, self.log_batch)
-            if not batch:
+                rows = await self.store.read_rows_after(s, position, self.log_batch)
+            if not rows:
                 return position
-            bounds = {"after": position, "upto": batch[-1].position}
-            position = batch[-1].position
-            envelopes = [Envelope.from_stored(service, upcast(e)) for e in batch if e.stream_type in types]
+            bounds = {"after": position, "upto": rows[-1][0]}
+            position = rows[-1][0]
+            envelopes = self._envelopes(rows, types)
             if envelopes:
                 await runner.apply_log(envelopes, tracked, bounds)
+
+    def _envelopes(self, rows: Sequence[Any], types: set[str]) -> list[Envelope]:
+        """The envelopes a consumer of the own topics would have received for these log rows
+        (data upcast to the current schema), built in one pass."""
+        service, store = self.service, self.store
+        topics = {t: topic_name(service, t) for t in types}
+        current = store.current_versions()
+        out: list[Envelope] = []
+        for position, event_id, stream_id, stream_type, version, event_type, schema, data, meta, at in rows:
+            topic = topics.get(stream_type)
+            if topic is None:
+                continue
+            data = decoded(data)
+            if schema < current.get(event_type, schema):
+                data = store.upcasters.upcast(event_type, schema, data, current[event_type])
+                schema = current[event_type]
+            m = decoded(meta) or {}
+            out.append(
+                Envelope(
+                    event_id,
+                    event_type,
+                    service,
+                    stream_id,
+                    version,
+                    position,
+                    schema,
+                    at,
+                    data,
+                    m.get("correlation_id"),
+                    m.get("causation_id"),
+                    topic,
+                    -1,
+                    -1,
+                )
+            )
+        return out
 
     def _tracked_statement(self, dialect: str, types: list[str]) -> Any:
         """Upsert of the projection's stream versions reached by the log's positions

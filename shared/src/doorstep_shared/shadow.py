@@ -220,6 +220,8 @@ def _attach(live_file: str) -> Any:
     def attach(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"ATTACH DATABASE ? AS {LIVE}", (live_file,))
+        # the swap rewrites the live tables in one transaction: their pages stay in memory
+        cursor.execute(f"PRAGMA {LIVE}.cache_size=-262144")
         cursor.close()
 
     return attach
