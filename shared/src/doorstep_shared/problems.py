@@ -58,6 +58,19 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+def invalid_input(request: Request, failures: Any) -> ProblemResponse:
+    """422 naming each failing field, from pydantic's or FastAPI's list of errors."""
+    errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in failures]
+    first = errors[0] if errors else {"field": "", "detail": "invalid request"}
+    return problem(
+        422,
+        title="Invalid input",
+        detail=f"{first['field']}: {first['detail']}",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error as problem+json; control characters in paths and queries refused up front."""
     app.add_middleware(ControlCharacterGuard)
@@ -77,29 +90,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
-        first = errors[0] if errors else {"field": "", "detail": "invalid request"}
-        return problem(
-            422,
-            title="Invalid input",
-            detail=f"{first['field']}: {first['detail']}",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return invalid_input(request, exc.errors())
 
     @app.exception_handler(ValidationError)
     async def model_error(request: Request, exc: ValidationError) -> ProblemResponse:
         """A command built in code from a path or form value that breaks its model: still the
         caller's input, so a 422 naming the field rather than a 500."""
-        errors = [{"field": _field_of(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
-        first = errors[0] if errors else {"field": "", "detail": "invalid request"}
-        return problem(
-            422,
-            title="Invalid input",
-            detail=f"{first['field']}: {first['detail']}",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return invalid_input(request, exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
