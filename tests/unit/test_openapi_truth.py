@@ -71,7 +71,11 @@ def test_reads_declare_what_they_return(service: str, tmp_path: Path) -> None:
         ok = op["responses"].get("200", {})
         content = ok.get("content", {})
         described = json.dumps([c.get("schema", {}) for c in content.values()])
-        if not ({"text/csv", "text/html"} & set(content)) and '"$ref"' not in described and '"properties"' not in described:
+        if (
+            not ({"text/csv", "text/html"} & set(content))
+            and '"$ref"' not in described
+            and '"properties"' not in described
+        ):
             untyped.append(f"GET {path}")  # an object or a list of objects with nothing said of their fields
     assert untyped == []
 

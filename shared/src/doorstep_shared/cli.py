@@ -175,7 +175,7 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
     """Rebuild a stopped service's read models: own topics from its event log (no broker
     needed), other services' topics from Kafka if it still holds their whole history."""
     from doorstep_shared.offline import rebuild_offline
-    from doorstep_shared.rebuild import Progress
+    from doorstep_shared.replay import Progress
 
     module = load_service(args.service)
     settings = module.Settings()

@@ -12,7 +12,8 @@ from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import make_broker
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.projections import Projection, ProjectionRunner
-from doorstep_shared.rebuild import Progress, Rebuild, RebuildRefused
+from doorstep_shared.rebuild import Rebuild, RebuildRefused
+from doorstep_shared.replay import Progress
 from doorstep_shared.settings import ServiceSettings
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from doorstep_shared.applied import AppliedVersions
-from doorstep_shared.db import Database, deferred_upserts, upsert
+from doorstep_shared.db import Database
 from doorstep_shared.domain import Event, utcnow
 from doorstep_shared.eventstore import CoreTables
 from doorstep_shared.messaging import Envelope, TopicEnsurer, dead_letter_topic
@@ -45,6 +45,7 @@ from doorstep_shared.metrics import (
     PROJECTION_REWINDS,
 )
 from doorstep_shared.rewind import PartitionWatch
+from doorstep_shared.writes import deferred_upserts, upsert
 
 log = logging.getLogger("doorstep.projections")
 

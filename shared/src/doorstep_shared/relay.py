@@ -36,12 +36,13 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from doorstep_shared.db import Database, upsert
+from doorstep_shared.db import Database
 from doorstep_shared.domain import utcnow
 from doorstep_shared.eventstore import CoreTables, EventStore, StoredEvent
 from doorstep_shared.lease import Lease
 from doorstep_shared.messaging import TopicEnsurer, encode_data, event_headers, topic_name
 from doorstep_shared.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_PUBLISHED, RELAY_REPUBLISHES
+from doorstep_shared.writes import upsert
 
 log = logging.getLogger("doorstep.relay")
 

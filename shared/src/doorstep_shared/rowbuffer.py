@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from doorstep_shared.db import upsert
+from doorstep_shared.writes import upsert
 
 CHUNK = 500  # keys per IN (...): well under every backend's bound-parameter limit
 

@@ -12,37 +12,34 @@ import contextlib
 import dataclasses
 import gc
 import importlib.resources
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
-from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
-from doorstep_shared.auth import ApiKeyResolver, CurrentPrincipal, Principal, Role, TokenVerifier
+from doorstep_shared.asyncapi import build_asyncapi
+from doorstep_shared.auth import ApiKeyResolver, Principal, TokenVerifier
 from doorstep_shared.commands import Command, Context, HandlerRegistry
 from doorstep_shared.db import Database
-from doorstep_shared.domain import Conflict, Event, EventRegistry, NotFound, as_utc, utcnow
+from doorstep_shared.domain import Event, EventRegistry, as_utc, utcnow
 from doorstep_shared.eventstore import CoreTables, EventStore, Upcasters
 from doorstep_shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from doorstep_shared.idempotency import checked_key
 from doorstep_shared.inputs import MAX_POSITION
-from doorstep_shared.messaging import HEADERS_SCHEMA, TopicEnsurer, make_broker, topic_name
+from doorstep_shared.messaging import TopicEnsurer, make_broker
 from doorstep_shared.migrations import upgrade
 from doorstep_shared.observability import configure_logging, install_observability
 from doorstep_shared.openapi import install_openapi
 from doorstep_shared.problems import install_problem_handlers
 from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.reactions import Reactions
-from doorstep_shared.rebuild import Rebuild, RebuildRefused
+from doorstep_shared.rebuild import Rebuild
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ProcessRole, ServiceSettings
 from doorstep_shared.uow import CommandResult, Handler, UnitOfWork, execute, fingerprint
@@ -356,50 +353,8 @@ class Runtime:
     def asyncapi(self) -> dict[str, Any]:
         """The service's AsyncAPI document; it depends only on the definition, so it is built once."""
         if self._asyncapi is None:
-            self._asyncapi = self._build_asyncapi()
+            self._asyncapi = build_asyncapi(self)
         return self._asyncapi
-
-    def _build_asyncapi(self) -> dict[str, Any]:
-        broker = KafkaBroker(self.settings.kafka_bootstrap_servers)
-        prefix = self.settings.topic_prefix
-        for aggregate, classes in self.definition.published.items():
-            names = ", ".join(c.type_name() for c in classes)
-            schema: Any = Union[tuple(classes)] if len(classes) > 1 else (classes[0] if classes else None)  # noqa: UP007
-            broker.publisher(
-                topic_name(self.name, aggregate, prefix),
-                title=f"{self.name}.{aggregate}",
-                description=f"Events of {aggregate}, keyed by aggregate id, CloudEvents headers: {names}",
-                schema=schema,
-            )
-        for runner in self.runners.values():
-            sub = broker.subscriber(
-                *runner.topics,
-                group_id=f"{self.name}.{runner.name}",
-                title=f"{self.name}.{runner.name}",
-                description=f"Consumes: {', '.join(sorted(runner.projection.consumes)) or 'nothing typed'}",
-            )
-            sub(_consumer_doc(list(runner.projection.consumes.values())))
-        spec = AsyncAPI(
-            broker,
-            title=f"Doorstep {self.definition.title}",
-            version="1.0.0",
-            description=self.definition.description,
-        )
-        document: dict[str, Any] = json.loads(spec.to_specification().to_json())
-        for message in document.get("components", {}).get("messages", {}).values():
-            message["headers"] = HEADERS_SCHEMA
-        return document
-
-
-def _consumer_doc(consumed: list[type[Event]]) -> Callable[..., Awaitable[None]]:
-    """A subscriber for the AsyncAPI document only, its payload typed as the events consumed."""
-
-    async def consume(body: Any) -> None:  # pragma: no cover - documentation only
-        """Projection subscriber (documentation)."""
-
-    payload: Any = Union[tuple(consumed)] if len(consumed) > 1 else (consumed[0] if consumed else dict[str, Any])  # noqa: UP007
-    consume.__annotations__ = {"body": payload, "return": None}
-    return consume
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -441,121 +396,6 @@ async def consistent_read(
 ConsistentRead = Annotated[bool, Depends(consistent_read)]
 
 
-class RebuildProgress(BaseModel):
-    projection: str
-    source: str = Field(description="event log, Kafka, or event log and Kafka")
-    state: str = Field(description="checking, replaying, swapping, done, refused, failed")
-    events: int
-    total: int
-    seconds: float
-    events_per_s: float
-    error: str | None
-
-
-class ProjectionStatus(BaseModel):
-    name: str
-    topics: list[str]
-    generation: int
-    group_id: str
-    runs_in_this_process: bool
-    consuming: bool
-    dead_letters: int
-    offsets: dict[str, int] = Field(description="applied offset per `topic[partition]`")
-    rebuild: RebuildProgress | None
-
-
-def admin_router() -> APIRouter:
-    """Operations on a running service's projections (city admins only)."""
-    router = APIRouter(prefix="/admin/projections", tags=["operations"])
-
-    @router.get("", summary="Projections: generation, consumer group, offsets, dead letters")
-    async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ProjectionStatus]:
-        principal.require_role(Role.CITY_ADMIN)
-        rebuilds = runtime.rebuilds
-        out: list[ProjectionStatus] = []
-        for runner in runtime.runners.values():
-            offsets = await runner.tracked_offsets()
-            out.append(
-                ProjectionStatus.model_validate(
-                    {
-                        "name": runner.name,
-                        "topics": runner.topics,
-                        "generation": runner.generation,
-                        "group_id": runner.group_id(),
-                        "runs_in_this_process": runtime.settings.runs_worker_tasks,
-                        "consuming": runner.consuming,
-                        "dead_letters": runner.dead_letters,
-                        "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
-                        "rebuild": rebuilds[runner.name][0].progress.as_dict() if runner.name in rebuilds else None,
-                    }
-                )
-            )
-        return out
-
-    @router.post(
-        "/{name}/rebuild",
-        status_code=202,
-        response_model=RebuildProgress,
-        summary="Rebuild a read model beside the live one and swap it in",
-        description=(
-            "Own topics are replayed from the service's event log, other services' topics from Kafka "
-            "once it is checked to hold their whole history (409 otherwise, nothing changed). Queries "
-            "keep answering from the old read model until the swap. `wait=true` answers when done."
-        ),
-    )
-    async def rebuild(
-        name: str, principal: CurrentPrincipal, runtime: RuntimeDep, wait: bool = False
-    ) -> dict[str, Any] | JSONResponse:
-        principal.require_role(Role.CITY_ADMIN)
-        runner = runtime.runners.get(name)
-        if runner is None:
-            raise NotFound(f"no projection {name}", field="name")
-        if not runtime.settings.runs_worker_tasks:
-            # a consumer started here would race the worker's, which keeps applying
-            raise Conflict(
-                f"projection {name} runs in the service's worker process "
-                f"(port {runtime.settings.worker_listen_port}); rebuild it there",
-                field="name",
-            )
-        jobs = runtime.rebuilds
-        if name in jobs and not jobs[name][1].done():
-            raise Conflict(f"projection {name} is being rebuilt", field="name")
-        job = Rebuild(
-            runner,
-            runtime.store,
-            bootstrap=runtime.settings.kafka_bootstrap_servers,
-            broker_factory=lambda: make_broker(runtime.settings, client_suffix="-rebuild"),
-            partitions=runtime.settings.kafka_topic_partitions,
-        )
-        await job.check()  # refuses (409) before anything is touched
-
-        async def stop_live() -> None:
-            runtime._runners_started.discard(name)
-            await runner.stop()
-
-        async def start_live() -> None:
-            runtime._spawn(runtime._start_runner(name), f"projection-{name}")
-
-        task = asyncio.ensure_future(job.run(stop_live=stop_live, start_live=start_live))
-        task.add_done_callback(_log_rebuild)
-        runtime._tasks.append(task)  # cancelled when the service stops
-        jobs[name] = (job, task)
-        if wait:
-            with contextlib.suppress(Exception):  # the progress says what went wrong
-                await asyncio.shield(task)
-            if job.progress.state == "refused":
-                raise RebuildRefused(job.progress.error or "refused", field="name")
-            return JSONResponse(job.progress.as_dict(), status_code=200 if job.progress.state == "done" else 500)
-        return job.progress.as_dict()
-
-    return router
-
-
-def _log_rebuild(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("rebuild did not complete: %s", task.exception())
-
-
 def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     configure_logging(definition.name, settings.log_level)
     runtime = Runtime(definition, settings)
@@ -580,6 +420,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings) -> Fast
     install_observability(app, definition.name)
     for router in definition.routers:
         app.include_router(router)
+    from doorstep_shared.admin import admin_router  # it reads the runtime through this module
+
     app.include_router(admin_router())
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service's topics")

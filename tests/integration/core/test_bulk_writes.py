@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from doorstep_shared.db import Database, UtcDateTime, deferred_upserts, insert_rows, upsert
+from doorstep_shared.db import Database, UtcDateTime
+from doorstep_shared.writes import deferred_upserts, insert_rows, upsert
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
 
 metadata = MetaData()

@@ -10,8 +10,9 @@ from doorstep_shared.embedded import EmbeddedKafka
 from doorstep_shared.eventstore import EventStore, Upcasters
 from doorstep_shared.messaging import Envelope, TopicEnsurer, make_broker
 from doorstep_shared.projections import ProjectionRunner
-from doorstep_shared.rebuild import EVENT_LOG, KAFKA, Progress, Rebuild, RebuildRefused
+from doorstep_shared.rebuild import EVENT_LOG, KAFKA, Rebuild, RebuildRefused
 from doorstep_shared.relay import OutboxRelay
+from doorstep_shared.replay import Progress
 from doorstep_shared.settings import ServiceSettings
 from sqlalchemy import delete, insert, select, update
 

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer
-from doorstep_shared.db import Database, upsert
+from doorstep_shared.db import Database
 from doorstep_shared.embedded import EmbeddedKafka
 from doorstep_shared.eventstore import EventStore
 from doorstep_shared.messaging import Envelope, TopicEnsurer, make_broker
@@ -15,6 +15,7 @@ from doorstep_shared.projections import Projection, ProjectionRunner
 from doorstep_shared.relay import OutboxRelay
 from doorstep_shared.settings import ServiceSettings
 from doorstep_shared.uow import CommandResult, UnitOfWork, execute
+from doorstep_shared.writes import upsert
 from sqlalchemy import select
 
 from tests.helpers import eventually

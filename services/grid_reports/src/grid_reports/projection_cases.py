@@ -25,9 +25,9 @@ from doorstep_contracts.grid_reports import (
     CaseStarted,
     IncentiveEarned,
 )
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 

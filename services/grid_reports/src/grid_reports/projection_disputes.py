@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from doorstep_contracts.grid_reports import DisputeAgreed, DisputeNotAgreed, DisputeOpened, MediationSessionHeld
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 

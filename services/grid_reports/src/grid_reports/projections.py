@@ -16,9 +16,9 @@ from typing import Any
 
 from doorstep_contracts.directory import ResidentCopy, partner_projection
 from doorstep_contracts.grid_reports import VisitRecorded
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -29,10 +29,10 @@ from doorstep_contracts.registration import (
     ResidentVerifiedSkillAdded,
     StaffCreated,
 )
-from doorstep_shared.db import insert_rows, upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
 from doorstep_shared.rowbuffer import CHUNK, RowBuffer
+from doorstep_shared.writes import insert_rows, upsert
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 

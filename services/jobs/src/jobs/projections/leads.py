@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from doorstep_contracts.jobs import JobSeekerLeadClosed, JobSeekerLeadOpened
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.models import leads_t

@@ -12,9 +12,9 @@ from doorstep_contracts.jobs import (
     PieceworkOrderPlaced,
     PieceworkPayoutSettled,
 )
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 

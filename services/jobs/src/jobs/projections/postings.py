@@ -13,9 +13,9 @@ from doorstep_contracts.jobs import (
     JobPostingFilled,
     JobPostingPublished,
 )
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.domain.matching import JobFacts

@@ -13,9 +13,9 @@ from doorstep_contracts.jobs import (
     EnrolmentPromoted,
     EnrolmentRequested,
 )
-from doorstep_shared.db import upsert
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
+from doorstep_shared.writes import upsert
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
