@@ -85,6 +85,13 @@ async def test_a_street_code_must_be_its_districts_and_one_segment(settings: Set
         r = await client.get(f"/areas/{DISTRICT}", headers=admin, params={"after": built})
         assert [c["code"] for c in r.json()["children"]] == [STREET]
 
+        # filters take whole codes only
+        for name, value in [("grid_code", LOOSE_GRID), ("community_code", "3301020010011"), ("grid_code", "33O1")]:
+            refused(await client.get("/residents", params={name: value}, headers=admin), name)
+        # a staff account's areas and a partner's area are whole codes
+        staff = {"username": "sa.loose", "password": "a-long-password", "role": "street_admin", "areas": [LOOSE_STREET]}
+        refused(await client.post("/staff", json=staff, headers=admin), "areas.0")
+
         # the next street of the district, and a second district, are fine
         assert (await create_area(client, admin, "330102002", "street", DISTRICT)).status_code == 201
         assert (await create_area(client, admin, "330105", "district", CITY)).status_code == 201
