@@ -1,9 +1,10 @@
 """Who is calling, and where they may act.
 
 Registration signs RS256 JWTs; every service verifies them with the public key
-only. A principal's scope is a list of area codes: area codes nest by prefix
-(a grid's code starts with its community's code, and so on up to the city), so
-"inside my subtree" is a prefix test that needs no lookup in another service.
+only. A principal's scope is a list of area codes: each level's code is its
+parent's plus one fixed-length segment (`doorstep_shared.areas`), so "inside my
+subtree" is a comparison of whole segments that needs no lookup in another
+service.
 Partners call with an API key instead; each service resolves keys from its own
 projection of registration's partner events.
 """
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from doorstep_shared.areas import within
 from doorstep_shared.domain import DomainError, Forbidden, utcnow
 
 
@@ -48,10 +50,6 @@ class Role(StrEnum):
 
 ADMIN_ROLES = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMIN})
 STAFF_ROLES = ADMIN_ROLES | {Role.COMMUNITY_STAFF, Role.GRID_WORKER}
-
-
-def within(area_code: str, scope: str) -> bool:
-    return area_code.startswith(scope)
 
 
 @dataclasses.dataclass(frozen=True)

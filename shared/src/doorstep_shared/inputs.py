@@ -10,6 +10,8 @@ PostgreSQL text cannot hold NUL, and a list of 20,000 skills is not a resident's
   text must hold no control characters. Free text (`Text`: descriptions, notes)
   may hold line breaks and tabs; every other string is one line.
 - `Position`, `Offset` and `QueryText` bound what queries and headers carry.
+- `AreaCode` (a body field) and `AreaCodeQuery` (a query parameter) take whole
+  area codes only (`doorstep_shared.areas`): 4, 6, 9, 12 or 15 digits.
 - `ControlCharacterGuard` refuses control characters in the path and the query
   string (which no body model sees) before any route runs.
 """
@@ -22,8 +24,10 @@ from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from doorstep_shared.areas import AREA_CODE_PATTERN, SHAPE
 
 MAX_POSITION: Final = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 MIN_INTEGER: Final = -(2**63)
@@ -45,6 +49,13 @@ Text = Annotated[str, MULTILINE]
 Position = Annotated[int, Query(ge=0, le=MAX_POSITION, description="A log position")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 QueryText = Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)]
+_AREA_CODE_DOC: Final = f"A whole area code ({SHAPE} digits)"
+AreaCode = Annotated[
+    str,
+    StringConstraints(pattern=AREA_CODE_PATTERN),
+    Field(description=_AREA_CODE_DOC, examples=["330102001001"]),
+]
+AreaCodeQuery = Annotated[str, Query(pattern=AREA_CODE_PATTERN, description=_AREA_CODE_DOC)]
 
 
 def control_character(value: str, *, multiline: bool = False) -> str | None:

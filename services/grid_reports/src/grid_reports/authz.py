@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from doorstep_shared.areas import within
 from doorstep_shared.auth import ADMIN_ROLES, Principal, Role
 from doorstep_shared.domain import Forbidden
 
@@ -106,7 +107,7 @@ def require_dispute_reader(principal: Principal, dispute: Mapping[str, Any]) -> 
 
 def require_community_reader(principal: Principal, community_code: str) -> None:
     """A community's board is for staff of the community, above it, or of one of its grids."""
-    if not (principal.can_act_in(community_code) or any(a.startswith(community_code) for a in principal.areas)):
+    if not (principal.can_act_in(community_code) or any(within(a, community_code) for a in principal.areas)):
         raise Forbidden(f"community {community_code} is outside your areas", field="community_code")
 
 

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep_contracts.grid_reports import CaseReported
+from doorstep_shared.area_filters import in_any_scope
 from doorstep_shared.auth import Principal
 from doorstep_shared.domain import NotFound, as_utc
 from doorstep_shared.eventstore import EventStore
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grid_reports import authz
@@ -42,10 +43,8 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 def within_areas(column: Any, areas: Sequence[str]) -> ColumnElement[bool]:
-    """Area codes nest by prefix: inside any of `areas` is a LIKE on the code."""
-    if not areas:
-        return false()
-    return or_(*[column.like(f"{a}%") for a in areas])
+    """Inside any of `areas`, compared by whole segments (none: no row)."""
+    return in_any_scope(column, areas)
 
 
 def case_area() -> Any:

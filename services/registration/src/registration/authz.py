@@ -1,10 +1,10 @@
 """Who may do what in registration: the role sets and checks that commands and queries share.
 
 Two things decide: the caller's role, and whether the area at stake is inside
-the caller's areas (area codes nest by prefix, so a street admin acts in every
-grid under that street). A check raises `Forbidden` (403) naming the field at
-fault; a role check comes before any lookup, so the wrong role never learns
-whether a resident exists.
+the caller's areas (each level's code is its parent's plus one segment, compared
+whole, so a street admin acts in every grid under that street and nowhere else).
+A check raises `Forbidden` (403) naming the field at fault; a role check comes
+before any lookup, so the wrong role never learns whether a resident exists.
 """
 
 from __future__ import annotations

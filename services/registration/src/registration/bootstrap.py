@@ -15,6 +15,7 @@ from doorstep_shared.runtime import create_app as create_app_from_definition
 from fastapi import FastAPI
 
 from registration.api import routers
+from registration.area_codes import report_irregular_areas
 from registration.commands import CreateStaff
 from registration.credentials import username_taken
 from registration.deps import build_deps
@@ -65,7 +66,7 @@ def build_definition(settings: Settings) -> ServiceDefinition:
         own_projection=DIRECTORY,
         published=contract.TOPICS,
         api_key_resolver=lambda rt: partner_key_resolver(rt.db, partner_credentials),
-        on_startup=[seed_admin],
+        on_startup=[seed_admin, report_irregular_areas],
         handlers=handlers,
         dependencies=build_deps,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from doorstep_shared.commands import Command, Target
+from doorstep_shared.inputs import AreaCode  # a whole code of one of the levels
 from doorstep_shared.inputs import Command as Nested  # the base of a command's nested parts
 from pydantic import Field, StringConstraints
 
@@ -29,7 +30,6 @@ from registration.domain.enums import (
     Weekday,
 )
 
-AreaCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Skill = Annotated[str, StringConstraints(max_length=50)]
 Building = Annotated[str, Field(max_length=40)]
 Reason = Annotated[str, Field(max_length=200)]
@@ -42,7 +42,10 @@ HHMM = r"^\d\d:\d\d$"
 
 
 class CreateArea(Command):
-    code: str = Field(min_length=1, max_length=32, examples=["330102001001"])
+    """`code` is `parent_code` plus one segment: city 4 digits, district 6, street 9, community 12, grid 15."""
+
+    # digits of any length here: the area's rule says which length its level needs
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$", examples=["330102001001"])
     name: str = Field(min_length=1, max_length=100)
     level: AreaLevel
     parent_code: AreaCode | None = None

@@ -228,8 +228,11 @@ async def change_employment_status(cmd: ChangeEmploymentStatus, ctx: Context[Reg
 @handlers.register
 async def move_within_community(cmd: MoveWithinCommunity, ctx: Context[RegistrationDeps]) -> CommandResult:
     resident = await resident_in_scope(ctx.uow, cmd.resident_id, ctx.user)
-    if await grid(ctx.uow, cmd.grid_code) is None:
+    area = await grid(ctx.uow, cmd.grid_code)
+    if area is None:
         raise InvalidInput(f"grid {cmd.grid_code} does not exist", field="grid_code")
+    if area.parent_code != resident.community_code:  # the tree decides, not how the codes begin
+        raise InvalidInput("use a transfer to move to another community", field="grid_code")
     resident.move_within_community(cmd.grid_code, cmd.building, cmd.unit)
     return ctx.uow.result(resident)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from doorstep_contracts.registration import ResidentMovedWithinCommunity, ResidentRegistered, ResidentTransferred
+from doorstep_shared.area_filters import in_any_scope, in_scope
+from doorstep_shared.areas import is_area_code, within
 from doorstep_shared.auth import Principal
 from doorstep_shared.domain import NotFound
 from doorstep_shared.eventstore import EventStore
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -93,7 +95,19 @@ async def get_resident(session: AsyncSession, vault: PiiVault, resident_id: str,
 
 
 def _in_areas(column: Any, viewer: Principal) -> Any:
-    return or_(*[column.startswith(a) for a in viewer.areas])
+    return in_any_scope(column, viewer.areas)
+
+
+def _holds(code: str, grid_code: str) -> bool:
+    """Whether area `code` counts the grid as its own: by whole segments, or by prefix for an
+    area whose code breaks the rule (recorded before codes were checked), which holds only such grids."""
+    return within(grid_code, code) if is_area_code(code) else grid_code.startswith(code)
+
+
+def _grids_of(code: str) -> Any:
+    """`_holds` in SQL."""
+    grid = col(ResidentRow.grid_code)
+    return in_scope(grid, code) if is_area_code(code) else grid.startswith(code, autoescape=True)
 
 
 async def list_residents(
@@ -178,7 +192,7 @@ async def get_area(session: AsyncSession, code: str) -> AreaView:
         .all()
     )
     active = col(ResidentRow.status) == ResidentStatus.ACTIVE
-    under = col(ResidentRow.grid_code).startswith(code)
+    under = _grids_of(code)
     residents = (await session.execute(select(func.count()).where(under, active))).scalar() or 0
     per_grid = (
         select(col(ResidentRow.grid_code), func.count()).where(under, active).group_by(col(ResidentRow.grid_code))
@@ -195,7 +209,7 @@ async def get_area(session: AsyncSession, code: str) -> AreaView:
                 code=c.code,
                 name=c.name,
                 level=c.level,
-                residents=sum(n for g, n in child_counts.items() if g.startswith(c.code)),
+                residents=sum(n for g, n in child_counts.items() if _holds(c.code, g)),
             )
             for c in children
         ],

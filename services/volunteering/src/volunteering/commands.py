@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from doorstep_shared.areas import AREA_CODE_PATTERN
 from doorstep_shared.commands import Command, Target
+from doorstep_shared.inputs import AreaCode as AreaCode  # a whole code of one of the levels
 from doorstep_shared.inputs import Text
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from volunteering.domain.ledger import Channel
 from volunteering.domain.teams import Focus
 
-AREA_CODE = r"^\d{4,15}$"
-AreaCode = Annotated[str, StringConstraints(pattern=AREA_CODE)]
+AREA_CODE = AREA_CODE_PATTERN  # a whole code of one of the levels
 Skill = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 # teams ------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from doorstep_shared.areas import SHAPE, is_area_code
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.domain import InvalidInput, as_utc
 from doorstep_shared.runtime import ConsistentRead, RuntimeDep
@@ -57,8 +58,8 @@ async def area_figures(
     until: datetime | None = None,
 ) -> dict[str, Any]:
     authz.require_figures_reader(principal)
-    if not area_code.isdigit():
-        raise InvalidInput("area code is digits", field="area_code")
+    if not is_area_code(area_code):
+        raise InvalidInput(f"not an area code ({SHAPE} digits)", field="area_code")
     principal.require_area(area_code)
     end = as_utc(until) if until else runtime.now()
     start = as_utc(since) if since else end - DEFAULT_PERIOD

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from doorstep_shared.inputs import AreaCodeQuery
 from fastapi import Query
 
-AreaCode = Annotated[str, Query(pattern=r"^\d{4,15}$", description="an area code (prefix of the tree)")]
+AreaCode = AreaCodeQuery  # a whole code of one of the levels
 Limit = Annotated[int, Query(ge=1, le=200)]

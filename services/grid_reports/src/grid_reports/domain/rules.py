@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from doorstep_shared.areas import CODE_LENGTHS, AreaLevel
 from doorstep_shared.domain import InvalidInput
 
 CATEGORIES = (
@@ -59,10 +60,10 @@ STEP_OF_STATE: dict[str, str] = {
 }
 STEPS = ("accept", "assign", "handle", "rework")
 
-# The area tree by code length: a grid's code begins with its community's code,
-# which begins with its street's and its district's.
+# The levels a case climbs, from the bottom, and their code lengths (the area rule's):
+# a grid's code is its community's plus one segment, and so on up to the district.
 LEVELS = ("grid", "community", "street", "district")
-LEVEL_CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
+LEVEL_CODE_LENGTH = {level: CODE_LENGTHS[AreaLevel(level)] for level in reversed(LEVELS)}
 
 FINDINGS = ("wants_job", "elderly_subsidy_check", "home_safety_hazard", "other")
 VISIT_KINDS = ("door_knock", "phone", "office")

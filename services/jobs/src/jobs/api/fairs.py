@@ -6,7 +6,7 @@ from datetime import date
 
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.commands import CommandAccepted, Dispatch
-from doorstep_shared.inputs import QueryText
+from doorstep_shared.inputs import AreaCodeQuery, QueryText
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -56,7 +56,7 @@ async def list_fairs(
     principal: CurrentPrincipal,
     deps: Deps,
     _c: ConsistentRead,
-    area: QueryText = None,
+    area: AreaCodeQuery | None = None,
     date_from: date | None = Query(None, alias="from"),
     date_to: date | None = Query(None, alias="to"),
     series_id: QueryText = None,

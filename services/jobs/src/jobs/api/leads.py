@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.commands import CommandAccepted, Dispatch
-from doorstep_shared.inputs import QueryText
+from doorstep_shared.inputs import AreaCodeQuery
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -43,7 +43,9 @@ async def close_lead(lead_id: str, body: CloseLead, dispatch: Dispatch) -> JSONR
     response_model=Totals,
     summary="Per-area totals: postings, applications, hires, piecework pay, completions",
 )
-async def area_totals(principal: CurrentPrincipal, deps: Deps, _c: ConsistentRead, area: QueryText = None) -> Row:
+async def area_totals(
+    principal: CurrentPrincipal, deps: Deps, _c: ConsistentRead, area: AreaCodeQuery | None = None
+) -> Row:
     chosen = require_area_staff(principal, area)
     async with deps.db.session() as s:
         return await totals.totals(s, chosen)

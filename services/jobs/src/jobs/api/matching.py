@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from doorstep_shared.auth import CurrentPrincipal, Role
-from doorstep_shared.inputs import QueryText
+from doorstep_shared.inputs import AreaCodeQuery
 from fastapi import APIRouter, Query
 
 from jobs.authz import STAFF, require_matching_consent, require_owner_or_area_staff
@@ -54,7 +54,7 @@ async def candidates(job_id: str, principal: CurrentPrincipal, deps: Deps, limit
 async def seekers(
     principal: CurrentPrincipal,
     deps: Deps,
-    grid: QueryText = None,
+    grid: AreaCodeQuery | None = None,
     matches_each: Annotated[int, Query(ge=0, le=10)] = 3,
 ) -> list[Row]:
     principal.require_role(*STAFF)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doorstep_shared.auth import CurrentPrincipal, Principal
 from doorstep_shared.commands import CommandAccepted, Dispatch
-from doorstep_shared.inputs import QueryText
+from doorstep_shared.inputs import AreaCodeQuery
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -89,7 +89,9 @@ async def _order_for(s: AsyncSession, principal: Principal, order_id: str) -> Ro
     response_model=list[OrderView],
     summary="Orders of a processor, or in an area for staff",
 )
-async def list_orders(principal: CurrentPrincipal, deps: Deps, _c: ConsistentRead, area: QueryText = None) -> list[Row]:
+async def list_orders(
+    principal: CurrentPrincipal, deps: Deps, _c: ConsistentRead, area: AreaCodeQuery | None = None
+) -> list[Row]:
     area, partner_id = order_listing_scope(principal, area)
     async with deps.db.session() as s:
         return await piecework.orders(s, area=area, partner_id=partner_id)

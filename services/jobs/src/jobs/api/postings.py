@@ -6,7 +6,7 @@ from typing import Annotated
 
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.commands import Dispatch
-from doorstep_shared.inputs import Offset, QueryText
+from doorstep_shared.inputs import AreaCodeQuery, Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -52,7 +52,7 @@ async def list_jobs(
     principal: CurrentPrincipal,
     deps: Deps,
     _consistent: ConsistentRead,
-    area: QueryText = None,
+    area: AreaCodeQuery | None = None,
     status: PostingStatus | None = "published",
     employment_type: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.commands import CommandAccepted, Dispatch
-from doorstep_shared.inputs import QueryText
+from doorstep_shared.inputs import AreaCodeQuery, QueryText
 from doorstep_shared.runtime import ConsistentRead
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -88,7 +88,7 @@ async def list_courses(
     principal: CurrentPrincipal,
     deps: Deps,
     _c: ConsistentRead,
-    area: QueryText = None,
+    area: AreaCodeQuery | None = None,
     skill: QueryText = None,
 ) -> list[Row]:
     async with deps.db.session() as s:

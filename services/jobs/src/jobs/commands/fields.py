@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from doorstep_shared.inputs import AreaCode as AreaCode  # a whole code of one of the levels
 from doorstep_shared.inputs import Text
 from pydantic import Field, StringConstraints
 
 MAX_COUNT = 10_000_000  # pieces, fen: far above any real order, far below what a BIGINT holds
 
-AreaCode = Annotated[str, Field(min_length=4, max_length=32, pattern=r"^\d+$")]  # digits; finer areas extend it
 TimeOfDay = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]  # HH:MM
 ResidentRef = Annotated[str, Field(min_length=1, max_length=36)]
 Reason = Annotated[Text, Field(max_length=500)]

@@ -31,7 +31,7 @@ class PostJob(Command):
     employment_type: EmploymentType
     hiring_organization: str | None = Field(None, max_length=200, description="defaults to the partner's name")
     community_code: AreaCode
-    grid_code: str | None = Field(None, min_length=4, max_length=32, pattern=r"^\d+$")
+    grid_code: AreaCode | None = None
     job_location: str = Field("", max_length=200)
     base_salary: BaseSalary
     work_hours: str = Field("", max_length=200)

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.areas import CODE_LENGTHS, AreaLevel
 from doorstep_shared.domain import as_utc
 
 from jobs.domain.schedule import Window, covered_fraction, lenient_windows
 
 HARD_TO_EMPLOY = frozenset({"disabled", "low_income", "unemployed", "elderly", "veteran"})
 MAX_POINTS = 110
-STREET, DISTRICT = 9, 6
+STREET, DISTRICT = CODE_LENGTHS[AreaLevel.STREET], CODE_LENGTHS[AreaLevel.DISTRICT]  # a code's first segments
 DISTANCE_POINTS = {"grid": 20, "community": 15, "street": 8, "district": 3, "elsewhere": 0}
 
 

@@ -19,6 +19,7 @@ from doorstep_contracts.jobs import (
     JobPostingFilled,
     JobPostingPublished,
 )
+from doorstep_shared.areas import within
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
 
 from jobs.domain.schedule import parse_windows, to_data
@@ -86,7 +87,7 @@ class JobPosting(Aggregate):
             raise InvalidInput("a job needs at least one opening", field="total_job_openings")
         if d.valid_through <= now:
             raise InvalidInput("validThrough must be in the future", field="valid_through")
-        if d.grid_code is not None and not d.grid_code.startswith(d.community_code):
+        if d.grid_code is not None and not within(d.grid_code, d.community_code):
             raise InvalidInput("the grid is not in the job's community", field="grid_code")
         windows = parse_windows(d.schedule)
         job = cls(job_id)

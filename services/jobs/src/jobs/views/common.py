@@ -1,12 +1,12 @@
-"""What every query module uses: rows as dicts, area prefixes, a 404 for a missing row."""
+"""What every query module uses: rows as dicts, areas by whole segments, a 404 for a missing row."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from doorstep_shared.area_filters import in_any_scope, in_scope
 from doorstep_shared.domain import NotFound
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 Row = dict[str, Any]
@@ -28,12 +28,12 @@ async def every(session: AsyncSession, stmt: Any) -> list[Row]:
 
 
 def in_area(column: Any, area: str) -> Any:
-    """Area codes nest by prefix: a grid's code starts with its community's."""
-    return column.startswith(area, autoescape=True)
+    """A grid's code is its community's plus one segment: compared by whole segments."""
+    return in_scope(column, area)
 
 
 def in_any(column: Any, areas: tuple[str, ...]) -> Any:
-    return or_(*(in_area(column, a) for a in areas)) if areas else column.is_(None)
+    return in_any_scope(column, areas) if areas else column.is_(None)
 
 
 def found(row: Row | None, what: str, field: str = "id") -> Row:

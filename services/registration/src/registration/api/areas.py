@@ -1,4 +1,4 @@
-"""The area tree: city, district, street, community, grid (codes nest by prefix)."""
+"""The area tree: city, district, street, community, grid (each code its parent's plus one segment)."""
 
 from __future__ import annotations
 

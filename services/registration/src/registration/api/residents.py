@@ -11,7 +11,7 @@ from typing import Annotated
 
 from doorstep_shared.auth import CurrentPrincipal
 from doorstep_shared.commands import CommandAccepted, Dispatch
-from doorstep_shared.inputs import Offset, QueryText
+from doorstep_shared.inputs import AreaCodeQuery, Offset, QueryText
 from doorstep_shared.runtime import ConsistentRead, RuntimeDep
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -58,8 +58,8 @@ async def list_residents(
     runtime: RuntimeDep,
     deps: Deps,
     _: ConsistentRead,
-    community_code: QueryText = None,
-    grid_code: QueryText = None,
+    community_code: AreaCodeQuery | None = None,
+    grid_code: AreaCodeQuery | None = None,
     tag: Tag | None = None,
     employment_status: EmploymentStatus | None = None,
     skill: QueryText = None,

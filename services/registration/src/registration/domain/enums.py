@@ -10,15 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class AreaLevel(StrEnum):
-    """The levels of the area tree, from the top; an area's parent is one level up."""
-
-    CITY = "city"
-    DISTRICT = "district"
-    STREET = "street"
-    COMMUNITY = "community"
-    GRID = "grid"
+# the area tree's levels and their code lengths are the core's, which checks scope by them
+from doorstep_shared.areas import AreaLevel as AreaLevel
 
 
 class Tag(StrEnum):

@@ -30,6 +30,7 @@ from doorstep_contracts.registration import (
     ResidentVerifiedSkillAdded,
     StaffCreated,
 )
+from doorstep_shared.areas import LEVELS, check_code
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
 
 from registration.domain.enums import (
@@ -45,12 +46,10 @@ from registration.domain.enums import (
 )
 from registration.domain.profile import check_availability, check_preferences, check_skills, check_tags
 
-LEVELS = tuple(AreaLevel)  # top down: a level's parent is the one before it
 EMPLOYMENT_STATUSES = frozenset(EmploymentStatus)
 HUKOU = frozenset(Hukou)
 PARTNER_KINDS = frozenset(PartnerKind)
 STAFF_ROLES = frozenset(StaffRole)
-_CODE = re.compile(r"^[0-9A-Za-z]{1,32}$")
 
 
 class Area(Aggregate):
@@ -65,23 +64,12 @@ class Area(Aggregate):
 
     @classmethod
     def create(cls, code: str, name: str, level: AreaLevel, parent: Area | None) -> Area:
-        if not _CODE.match(code):
-            raise InvalidInput("area code must be 1-32 letters or digits", field="code")
+        """A new area: its code is its level's length and its parent's code plus one segment."""
         if level not in LEVELS:
             raise InvalidInput(f"level must be one of {', '.join(LEVELS)}", field="level")
         if not name.strip():
             raise InvalidInput("name must not be empty", field="name")
-        if level == AreaLevel.CITY:
-            if parent is not None:
-                raise InvalidInput("a city has no parent", field="parent_code")
-        else:
-            if parent is None:
-                raise InvalidInput(f"a {level} needs a parent area", field="parent_code")
-            expected = LEVELS[LEVELS.index(level) - 1]
-            if parent.level != expected:
-                raise InvalidInput(f"a {level} belongs to a {expected}, not a {parent.level}", field="parent_code")
-            if not (code.startswith(parent.id) and len(code) > len(parent.id)):
-                raise InvalidInput(f"code must extend its parent's code {parent.id}", field="code")
+        check_code(code, level, parent.id if parent else None, parent.level if parent else None)
         area = cls(code)
         area._record(AreaCreated(code, name.strip(), level, parent.id if parent else None))
         return area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from doorstep_shared.areas import within
 from doorstep_shared.auth import Role
 from doorstep_shared.commands import Context
 from doorstep_shared.domain import InvalidInput, new_id
@@ -19,7 +20,7 @@ async def _require_team_leader(uow: UnitOfWork, staff_id: str, community_code: s
     staff = await uow.session.get(Staff, staff_id)
     if staff is None or staff.role != Role.TEAM_LEADER:
         raise InvalidInput(f"{staff_id} is not a team leader", field="leader_id")
-    if not any(community_code.startswith(area) for area in staff.areas):
+    if not any(within(community_code, area) for area in staff.areas):
         raise InvalidInput(f"team leader {staff_id} does not serve community {community_code}", field="leader_id")
 
 

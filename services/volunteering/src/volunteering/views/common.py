@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep_shared.area_filters import in_scope
 from doorstep_shared.auth import Principal, Role
 from doorstep_shared.domain import InvalidInput, NotFound, as_utc
 from sqlalchemy import select
@@ -25,7 +26,8 @@ def row_dict(row: Any) -> dict[str, Any]:
 
 
 def in_area(column: Any, area_code: str) -> Any:
-    return column.like(f"{area_code}%")
+    """Inside the area, compared by whole segments."""
+    return in_scope(column, area_code)
 
 
 def hours(minutes: int | None) -> float:
