@@ -1,10 +1,10 @@
 """Who is calling, and where they may act.
 
-Registration signs RS256 JWTs; every service verifies them with the public key
-only. A principal's scope is a list of area codes: each level's code is its
-parent's plus one fixed-length segment (`doorstep_shared.areas`), so "inside my
-subtree" is a comparison of whole segments that needs no lookup in another
-service.
+Registration signs RS256 JWTs, naming the key in `kid`; every service verifies
+them with public keys only (several at once while a new key is rolled out).
+A principal's scope is a list of area codes: each level's code is its parent's
+plus one fixed-length segment (`doorstep_shared.areas`), so "inside my subtree"
+is a comparison of whole segments that needs no lookup in another service.
 Partners call with an API key instead; each service resolves keys from its own
 projection of registration's partner events.
 """
@@ -105,6 +105,28 @@ def generate_keypair(directory: Path) -> tuple[Path, Path]:
     return private, public
 
 
+def key_id(public_key: rsa.RSAPublicKey) -> str:
+    """A token's `kid`: the first 16 hex digits of the SHA-256 of the public key (DER)."""
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()[:16]
+
+
+def load_public_keys(pem: bytes) -> dict[str, rsa.RSAPublicKey]:
+    """Every RSA public key in a PEM file (current and next, one block each), by key id."""
+    keys: dict[str, rsa.RSAPublicKey] = {}
+    end = b"-----END PUBLIC KEY-----"
+    for block in pem.split(end):
+        if b"-----BEGIN" not in block:
+            continue
+        key = serialization.load_pem_public_key(block + end)
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("a JWT public key must be an RSA key")
+        keys[key_id(key)] = key
+    if not keys:
+        raise ValueError("no JWT public key found")
+    return keys
+
+
 class TokenIssuer:
     def __init__(
         self, private_key_pem: bytes | rsa.RSAPrivateKey, *, issuer: str, audience: str, ttl: timedelta
@@ -117,6 +139,7 @@ class TokenIssuer:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the JWT signing key must be an RSA key")
         self._key = key
+        self.kid = key_id(key.public_key())
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
     def issue(self, principal: Principal) -> str:
@@ -136,11 +159,16 @@ class TokenIssuer:
             claims["partner_id"] = principal.partner_id
         if principal.resident_id:
             claims["resident_id"] = principal.resident_id
-        return jwt.encode(claims, self._key, algorithm="RS256")
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
 
 class TokenVerifier:
-    """Checks RS256 tokens with the public key only.
+    """Checks RS256 tokens with public keys only, chosen by the token's `kid`.
+
+    It holds several keys (the current signing key's and the next one's), so a
+    new signing key is rolled out without downtime: every service learns the
+    next public key first, then registration signs with it. A token without a
+    `kid` (signed before key ids) is tried against each key.
 
     A client sends the same token with every request until it expires, so a
     verified token is remembered (bounded, until its `exp`) instead of paying the
@@ -148,10 +176,7 @@ class TokenVerifier:
     """
 
     def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str, cache_size: int = 4096) -> None:
-        key = serialization.load_pem_public_key(public_key_pem)  # parsed once, not per request
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise ValueError("the JWT public key must be an RSA key")
-        self._key = key
+        self._keys = load_public_keys(public_key_pem)  # parsed once, not per request
         self.issuer, self.audience = issuer, audience
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._cache_size = cache_size
@@ -162,14 +187,7 @@ class TokenVerifier:
             self._cache.move_to_end(token)
             return hit[1]
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=["RS256"],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp", "sub"]},
-            )
+            claims = self._decode(token)
             principal = Principal(
                 subject=claims["sub"],
                 role=Role(claims["role"]),
@@ -185,6 +203,26 @@ class TokenVerifier:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return principal
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is not None and kid not in self._keys:
+            raise jwt.InvalidKeyError(f"unknown key id {kid}")
+        candidates = [self._keys[kid]] if kid is not None else list(self._keys.values())
+        for i, key in enumerate(candidates):
+            try:
+                return jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256"],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    options={"require": ["exp", "sub"]},
+                )
+            except jwt.InvalidSignatureError:
+                if i == len(candidates) - 1:
+                    raise
+        raise jwt.InvalidKeyError("no key to check the token with")
 
 
 # partner API keys -------------------------------------------------------------------

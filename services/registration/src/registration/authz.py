@@ -20,8 +20,17 @@ SCOPE_ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_ADMI
 RESIDENT_WRITERS = SCOPE_ADMINS | {Role.COMMUNITY_STAFF, Role.GRID_WORKER}
 PARTNER_MANAGERS = SCOPE_ADMINS | {Role.COMMUNITY_STAFF}
 STAFF_MANAGERS = SCOPE_ADMINS | {Role.COMMUNITY_STAFF}
-# what community staff may make of the accounts they create
-COMMUNITY_STAFF_CREATES = frozenset({StaffRole.GRID_WORKER, StaffRole.TEAM_LEADER})
+# who stands above whom: staff grant and manage only roles ranked below their own
+RANK: dict[str, int] = {
+    Role.CITY_ADMIN: 5,
+    Role.DISTRICT_ADMIN: 4,
+    Role.STREET_ADMIN: 3,
+    Role.COMMUNITY_STAFF: 2,
+    Role.GRID_WORKER: 1,
+    Role.TEAM_LEADER: 1,
+    Role.PARTNER: 0,
+    Role.RESIDENT: 0,
+}
 
 
 # areas ---------------------------------------------------------------------------------------
@@ -92,15 +101,24 @@ def check_partner_reader(viewer: Principal, partner_id: str, area_code: str) -> 
 
 
 def check_staff_creation(actor: Principal, role: StaffRole, areas: Sequence[str]) -> None:
-    """Staff are created inside the creator's areas; a city admin only by a city admin;
-    community staff create grid workers and team leaders only."""
+    """Staff grant only roles strictly below their own, inside their own areas."""
     actor.require_role(*STAFF_MANAGERS)
-    if role == StaffRole.CITY_ADMIN:
-        actor.require_role(Role.CITY_ADMIN)
+    if RANK[role] >= RANK[actor.role]:
+        raise Forbidden(f"a {actor.role} grants only roles below its own, not {role}", field="role")
     for i, code in enumerate(areas):
         actor.require_area(code, field=f"areas.{i}")
-    if actor.role == Role.COMMUNITY_STAFF and role not in COMMUNITY_STAFF_CREATES:
-        raise Forbidden("community staff create grid workers and team leaders only", field="role")
+
+
+def check_staff_manager(actor: Principal, role: str, areas: Sequence[str]) -> None:
+    """An account is disabled, enabled or has its password reset by one who could have
+    created it: a role above its own, acting in every one of its areas."""
+    actor.require_role(*STAFF_MANAGERS)
+    if RANK.get(role, len(RANK)) >= RANK[actor.role]:
+        raise Forbidden(f"a {actor.role} manages only accounts of roles below its own", field="staff_id")
+    if not areas and not actor.can_act_in(""):
+        raise Forbidden("an account acting everywhere is managed by a city admin only", field="staff_id")
+    for code in areas:
+        actor.require_area(code, field="staff_id")
 
 
 def sees_staff(viewer: Principal, areas: Sequence[str]) -> bool:

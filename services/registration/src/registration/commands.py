@@ -210,3 +210,31 @@ class CreateStaff(Command):
     password: str = Field(min_length=10, max_length=200, exclude=True, repr=False)
     role: StaffRole
     areas: list[AreaCode] = Field(default_factory=list, max_length=50)
+
+
+class DisableStaff(Command):
+    """The account can no longer sign in; tokens already issued work until they expire."""
+
+    staff_id: Target
+    reason: Reason = ""
+
+
+class EnableStaff(Command):
+    staff_id: Target
+
+
+Password = Annotated[str, Field(min_length=10, max_length=200, exclude=True, repr=False)]
+
+
+class ChangeOwnPassword(Command):
+    """The caller's own password; the current one is needed."""
+
+    current_password: str = Field(min_length=1, max_length=200, exclude=True, repr=False)
+    new_password: Password
+
+
+class ResetStaffPassword(Command):
+    """Set by an admin above the account in its areas; ends the username's lock-out."""
+
+    staff_id: Target
+    new_password: Password

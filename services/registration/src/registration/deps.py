@@ -18,14 +18,18 @@ from doorstep_shared.crypto import master_key_from_b64
 from doorstep_shared.runtime import Runtime, service_deps
 from fastapi import Depends
 
+from registration.passwords import Passwords
 from registration.security import PiiVault
 from registration.settings import Settings
+from registration.throttle import Limits, Throttle
 
 
 @dataclasses.dataclass(frozen=True)
 class RegistrationDeps:
     vault: PiiVault  # seals and opens residents' personal fields
     issuer: TokenIssuer  # signs staff tokens at sign-in
+    passwords: Passwords  # hashes on a thread pool, off the event loop
+    throttle: Throttle  # counts failed sign-ins in the database
 
 
 def build_deps(runtime: Runtime) -> RegistrationDeps:
@@ -41,6 +45,17 @@ def build_deps(runtime: Runtime) -> RegistrationDeps:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl=timedelta(minutes=settings.token_ttl_minutes),
+        ),
+        passwords=Passwords(settings.password_hash_threads),
+        throttle=Throttle(
+            Limits(
+                max_failures=settings.sign_in_max_failures,
+                address_max_failures=settings.sign_in_address_max_failures,
+                lockout=settings.sign_in_lockout_seconds,
+                lockout_max=settings.sign_in_lockout_max_seconds,
+                window=settings.sign_in_failure_window_seconds,
+                known_for=settings.sign_in_known_address_days * 86400,
+            )
         ),
     )
 

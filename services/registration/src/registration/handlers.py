@@ -27,7 +27,6 @@ from registration.commands import (
     ChangeConsent,
     ChangeEmploymentStatus,
     CreateArea,
-    CreateStaff,
     EraseResident,
     MoveOut,
     MoveWithinCommunity,
@@ -43,10 +42,9 @@ from registration.commands import (
     UpdateSkills,
     UpdateTags,
 )
-from registration.credentials import add_credential, username_taken
 from registration.deps import RegistrationDeps
 from registration.domain.enums import AreaLevel, EmploymentStatus, ResidentStatus
-from registration.domain.model import Area, Partner, Resident, Staff
+from registration.domain.model import Area, Partner, Resident
 from registration.domain.validators import InvalidValue, parse_credit_code, parse_id_number, parse_mobile
 from registration.models import IdClaim
 
@@ -342,21 +340,5 @@ async def suspend_partner(cmd: SuspendPartner, ctx: Context[RegistrationDeps]) -
     return ctx.uow.result(partner)
 
 
-# staff ---------------------------------------------------------------------------------------
-
-
-@handlers.register
-async def create_staff(cmd: CreateStaff, ctx: Context[RegistrationDeps]) -> CommandResult:
-    """Create a staff account; given by the service itself (no actor) only for the first city admin."""
-    uow = ctx.uow
-    if ctx.actor is not None:
-        authz.check_staff_creation(ctx.actor, cmd.role, cmd.areas)
-        for i, code in enumerate(cmd.areas):
-            if await uow.find(Area, code) is None:
-                raise InvalidInput(f"area {code} does not exist", field=f"areas.{i}")
-    if await username_taken(uow.session, cmd.username):
-        raise Conflict(f"username {cmd.username} is taken", field="username")
-    staff = Staff.create(new_id(), cmd.username, cmd.role, cmd.areas)
-    uow.add(staff)
-    add_credential(uow.session, staff, cmd.password)
-    return uow.result(staff)
+# staff accounts register theirs on this registry
+from registration import staff_handlers  # noqa: E402, F401

@@ -51,6 +51,19 @@ class Credential(Base, table=True):
     password_hash: str = Field(max_length=300)
     role: str = Field(max_length=40)
     areas: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    disabled: bool = Field(default=False)
+
+
+class SignInThrottle(Base, table=True):
+    """Failed sign-ins per key (`user:`, `addr:`, `pair:`) and addresses a user signed in
+    from (`known:`), shared by every API process. Times are epoch seconds."""
+
+    __tablename__ = "sign_in_throttle"
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int = 0
+    lockout: float = 0.0  # seconds of the latest lock-out, doubled by the next
+    locked_until: float = 0.0
+    forget_at: float = Field(index=True)  # past it the row counts for nothing
 
 
 class AreaRow(Base, table=True):
@@ -120,3 +133,4 @@ class StaffRow(Base, table=True):
     username: str = Field(max_length=40, unique=True)
     role: str = Field(max_length=40)
     areas: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", max_length=20)

@@ -28,6 +28,8 @@ from doorstep_contracts.registration import (
     ResidentTransferred,
     ResidentVerifiedSkillAdded,
     StaffCreated,
+    StaffDisabled,
+    StaffEnabled,
 )
 from doorstep_shared.messaging import Envelope
 from doorstep_shared.projections import Projection
@@ -37,7 +39,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from registration.domain.enums import PartnerStatus, ResidentStatus
+from registration.domain.enums import PartnerStatus, ResidentStatus, StaffStatus
 from registration.models import (
     RESIDENTS,
     AreaRow,
@@ -256,8 +258,15 @@ async def partner_status(session: AsyncSession, env: Envelope) -> None:
 @directory.on(StaffCreated)
 async def staff_created(session: AsyncSession, env: Envelope) -> None:
     e = env.event(StaffCreated)
-    row = {"id": e.staff_id, "username": e.username, "role": e.role, "areas": e.areas}
+    row = {"id": e.staff_id, "username": e.username, "role": e.role, "areas": e.areas, "status": StaffStatus.ACTIVE}
     await upsert(session, StaffRow, [row], ["id"])
+
+
+@directory.on(StaffDisabled, StaffEnabled)
+async def staff_status(session: AsyncSession, env: Envelope) -> None:
+    disabled = env.event_type == StaffDisabled.type_name()
+    status = StaffStatus.DISABLED if disabled else StaffStatus.ACTIVE
+    await session.execute(update(StaffRow).where(col(StaffRow.id) == env.subject).values(status=status))
 
 
 partners = partner_projection(partner_credentials)

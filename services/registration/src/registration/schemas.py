@@ -134,3 +134,4 @@ class StaffView(BaseModel):
     username: str
     role: str
     areas: list[str]
+    status: str = Field(description="active, or disabled (cannot sign in)")

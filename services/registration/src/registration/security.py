@@ -1,11 +1,6 @@
-"""Secrets registration keeps: per-resident data keys (crypto-shredding) and passwords."""
+"""Secrets registration keeps: per-resident data keys (crypto-shredding)."""
 
 from __future__ import annotations
-
-import base64
-import hashlib
-import hmac
-import secrets
 
 from doorstep_shared.crypto import (
     DataKeyring,
@@ -78,18 +73,3 @@ class PiiVault:
             return decrypt_field(data_key, token, aad=f"resident:{resident_id}:{name}")
         except DecryptionError:
             return None
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
-        return hmac.compare_digest(candidate, base64.b64decode(digest))
-    except (ValueError, TypeError):
-        return False

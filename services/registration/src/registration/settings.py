@@ -20,6 +20,16 @@ class Settings(ServiceSettings):
     data_master_key: str | None = Field(None, alias="DATA_MASTER_KEY")
     id_hash_key: str | None = Field(None, alias="ID_HASH_KEY")
     token_ttl_minutes: int = Field(480, alias="TOKEN_TTL_MINUTES")
+    # sign-in throttling (see README "Signing in"): failures before a lock-out, per
+    # username and per client address; the first lock-out, doubled by each further
+    # failure up to the cap; how long after the last failure a count is forgotten
+    sign_in_max_failures: int = Field(5, alias="SIGN_IN_MAX_FAILURES", ge=1)
+    sign_in_address_max_failures: int = Field(30, alias="SIGN_IN_ADDRESS_MAX_FAILURES", ge=1)
+    sign_in_lockout_seconds: float = Field(30.0, alias="SIGN_IN_LOCKOUT_SECONDS", gt=0)
+    sign_in_lockout_max_seconds: float = Field(900.0, alias="SIGN_IN_LOCKOUT_MAX_SECONDS", gt=0)
+    sign_in_failure_window_seconds: float = Field(3600.0, alias="SIGN_IN_FAILURE_WINDOW_SECONDS", gt=0)
+    sign_in_known_address_days: float = Field(30.0, alias="SIGN_IN_KNOWN_ADDRESS_DAYS", ge=0)
+    password_hash_threads: int = Field(2, alias="PASSWORD_HASH_THREADS", ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

@@ -177,6 +177,30 @@ class StaffCreated(Event):
     areas: list[str]
 
 
+@registry.register
+@dataclass(frozen=True)
+class StaffDisabled(Event):
+    """The account can no longer sign in; tokens already issued work until they expire."""
+
+    staff_id: str
+    reason: str = ""
+
+
+@registry.register
+@dataclass(frozen=True)
+class StaffEnabled(Event):
+    staff_id: str
+
+
+@registry.register
+@dataclass(frozen=True)
+class StaffPasswordChanged(Event):
+    """The password changed (never the password or its hash): by its owner, or reset by an admin."""
+
+    staff_id: str
+    by_admin: bool
+
+
 RESIDENT_EVENTS: list[type[Event]] = [
     ResidentRegistered,
     ResidentProfileUpdated,
@@ -204,5 +228,5 @@ TOPICS: dict[str, list[type[Event]]] = {
     "areas": [AreaCreated],
     "residents": RESIDENT_EVENTS,
     "partners": PARTNER_EVENTS,
-    "staff": [StaffCreated],
+    "staff": [StaffCreated, StaffDisabled, StaffEnabled, StaffPasswordChanged],
 }

@@ -113,3 +113,8 @@ class StaffRole(StrEnum):
     COMMUNITY_STAFF = "community_staff"
     GRID_WORKER = "grid_worker"
     TEAM_LEADER = "team_leader"
+
+
+class StaffStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"

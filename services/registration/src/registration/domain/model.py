@@ -29,6 +29,9 @@ from doorstep_contracts.registration import (
     ResidentTransferred,
     ResidentVerifiedSkillAdded,
     StaffCreated,
+    StaffDisabled,
+    StaffEnabled,
+    StaffPasswordChanged,
 )
 from doorstep_shared.areas import LEVELS, check_code
 from doorstep_shared.domain import Aggregate, Conflict, Event, InvalidInput, require_state
@@ -42,6 +45,7 @@ from registration.domain.enums import (
     ResidentStatus,
     Sex,
     StaffRole,
+    StaffStatus,
     Tag,
 )
 from registration.domain.profile import check_availability, check_preferences, check_skills, check_tags
@@ -314,6 +318,7 @@ class Staff(Aggregate):
         self.username = ""
         self.role = ""
         self.areas: list[str] = []
+        self.status: StaffStatus = StaffStatus.ACTIVE
 
     @classmethod
     def create(cls, staff_id: str, username: str, role: StaffRole, areas: Sequence[str]) -> Staff:
@@ -327,6 +332,22 @@ class Staff(Aggregate):
         s._record(StaffCreated(staff_id, username, role, sorted(set(areas))))
         return s
 
+    def disable(self, reason: str) -> None:
+        require_state(self.status, {StaffStatus.ACTIVE}, "disable")
+        self._record(StaffDisabled(self.id, reason))
+
+    def enable(self) -> None:
+        require_state(self.status, {StaffStatus.DISABLED}, "enable")
+        self._record(StaffEnabled(self.id))
+
+    def password_changed(self, *, by_admin: bool) -> None:
+        self._record(StaffPasswordChanged(self.id, by_admin))
+
     def apply(self, event: Event) -> None:
-        if isinstance(event, StaffCreated):
-            self.username, self.role, self.areas = event.username, event.role, list(event.areas)
+        match event:
+            case StaffCreated():
+                self.username, self.role, self.areas = event.username, event.role, list(event.areas)
+            case StaffDisabled():
+                self.status = StaffStatus.DISABLED
+            case StaffEnabled():
+                self.status = StaffStatus.ACTIVE
