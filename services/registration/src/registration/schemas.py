@@ -97,7 +97,8 @@ class ResidentPage(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    """One event of a resident's stream; personal fields stay sealed in `data`."""
+    """One event of a resident's stream; personal fields stay sealed in `data`, and an erased
+    resident's events carry only `resident_id` there."""
 
     position: int
     version: int

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorstep_contracts.registration import ResidentMovedWithinCommunity, ResidentRegistered, ResidentTransferred
+from doorstep_contracts.registration import (
+    ResidentErased,
+    ResidentMovedWithinCommunity,
+    ResidentRegistered,
+    ResidentTransferred,
+)
 from doorstep_shared.area_filters import in_any_scope, in_scope
 from doorstep_shared.areas import is_area_code, within
 from doorstep_shared.auth import Principal
@@ -46,6 +51,7 @@ from registration.security import PiiVault
 _ONE_RESIDENT = select(RESIDENTS).where(RESIDENTS.c.id == bindparam("resident_id"))
 # the events that say where a resident lives
 _PLACED = frozenset(e.type_name() for e in (ResidentRegistered, ResidentMovedWithinCommunity, ResidentTransferred))
+_ERASED = ResidentErased.type_name()
 
 
 # residents -----------------------------------------------------------------------------------
@@ -159,12 +165,18 @@ async def list_residents(
 async def resident_history(
     session: AsyncSession, store: EventStore, resident_id: str, viewer: Principal
 ) -> list[HistoryEntry]:
-    """The resident's events from the log, for those who keep the record where the resident lives now."""
+    """The resident's events from the log, for those who keep the record where the resident lives now.
+
+    Once erased, the events say only that the resident existed and what happened
+    when, by whom: their data (place, sex, birth year, tags, skills, the ID
+    number's hash) would single the person out again, so none of it is shown.
+    """
     events = await store.history(session, resident_id)
     if not events:
         return []
     grid_code = next((e.data["grid_code"] for e in reversed(events) if e.event_type in _PLACED), "")
     authz.check_resident_history(viewer, grid_code)
+    erased = any(e.event_type == _ERASED for e in events)
     return [
         HistoryEntry(
             position=e.position,
@@ -172,7 +184,7 @@ async def resident_history(
             type=e.event_type,
             time=e.recorded_at,
             actor=e.meta.get("actor"),
-            data=e.data,
+            data={"resident_id": resident_id} if erased else e.data,
         )
         for e in events
     ]
