@@ -93,6 +93,13 @@ class CloseCase(Command):
     case_id: Target
 
 
+class SetPublicSummary(Command):
+    """The text the public Open311 listing shows for the case (no phone or ID number)."""
+
+    case_id: Target
+    text: Text = Field(min_length=1, max_length=500)
+
+
 # visits -----------------------------------------------------------------------------------
 
 

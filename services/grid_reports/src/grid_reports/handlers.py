@@ -27,6 +27,7 @@ from grid_reports.commands import (
     ReportCase,
     ReportCaseOverOpen311,
     ResolveCase,
+    SetPublicSummary,
     StartCase,
 )
 from grid_reports.deps import GridReportsDeps
@@ -128,6 +129,13 @@ async def start_case(cmd: StartCase, ctx: Context[GridReportsDeps]) -> CommandRe
 async def resolve_case(cmd: ResolveCase, ctx: Context[GridReportsDeps]) -> CommandResult:
     case = await _staff_case(ctx, cmd.case_id)
     case.resolve(by=ctx.user.subject, resolution=cmd.resolution, photos=cmd.photos, now=ctx.now, policy=ctx.deps.policy)
+    return _done(ctx.uow, case)
+
+
+@handlers.register
+async def set_public_summary(cmd: SetPublicSummary, ctx: Context[GridReportsDeps]) -> CommandResult:
+    case = await _staff_case(ctx, cmd.case_id)
+    case.set_public_summary(text=cmd.text, by=ctx.user.subject, now=ctx.now)
     return _done(ctx.uow, case)
 
 

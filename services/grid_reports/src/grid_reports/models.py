@@ -63,6 +63,7 @@ class CaseRow(Base, table=True):
     erased: bool = False
     merged_into: str | None = Field(default=None, max_length=36)
     resolution: str | None = Field(default=None, max_length=2000)
+    public_summary: str | None = Field(default=None, max_length=500)
     satisfaction: int | None = None
     due_at: datetime | None = _ts(nullable=True)
     feedback_due_at: datetime | None = _ts(nullable=True)

@@ -9,7 +9,11 @@ community) of the place, since the area tree is this city's address registry.
 Only categories about shared public space are offered as Open311 services and
 listed publicly; disputes between neighbours and employment or welfare needs
 are personal and stay behind staff authentication. Public listings never show
-who reported.
+who reported, nor any free text staff have not marked public: a hotline's notes
+or a resident's description may name people and their phones, so `description`
+is the case's public summary (`POST /cases/{id}/public-summary`, which refuses
+phone and ID numbers) or else the service's name; `status_notes` is the state
+alone (a resolution is staff's own words) and the free-text address is left out.
 """
 
 from __future__ import annotations
@@ -119,16 +123,16 @@ def _request_view(case: dict[str, Any]) -> dict[str, Any]:
     return {
         "service_request_id": case["id"],
         "status": "open" if is_open else "closed",
-        "status_notes": case["state"] if not case["resolution"] else f"{case['state']}: {case['resolution']}",
+        "status_notes": case["state"],
         "service_name": SERVICES[case["category"]][0],
         "service_code": case["category"],
-        "description": case["description"],
+        "description": case["public_summary"] or SERVICES[case["category"]][0],
         "agency_responsible": case["escalated_to"] or case["grid_code"] or case["community_code"],
         "service_notice": None,
         "requested_datetime": _iso(case["reported_at"]),
         "updated_datetime": _iso(updated),
         "expected_datetime": _iso(case["due_at"]) if is_open and case["due_at"] else None,
-        "address": case["address"],
+        "address": None,
         "address_id": case["grid_code"] or case["community_code"],
         "zipcode": None,
         "lat": case["latitude"],

@@ -18,6 +18,7 @@ from doorstep_contracts.grid_reports import (
     CaseEscalated,
     CaseFeedbackGiven,
     CaseMerged,
+    CasePublicSummarySet,
     CaseRejected,
     CaseReopened,
     CaseReported,
@@ -183,6 +184,10 @@ def bind_cases(projection: Projection) -> None:
             .where(deadlines.c.case_id == env.subject)
             .values(level=e.to_level, due_at=e.due_at, version=env.sequence)
         )
+
+    @projection.on(CasePublicSummarySet)
+    async def public_summary(session: AsyncSession, env: Envelope) -> None:
+        await set_case(session, env, public_summary=env.event(CasePublicSummarySet).text)
 
     @projection.on(IncentiveEarned)
     async def incentive(session: AsyncSession, env: Envelope) -> None:

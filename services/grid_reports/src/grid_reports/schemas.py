@@ -78,6 +78,7 @@ class CaseView(BaseModel):
     erased: bool
     merged_into: str | None
     resolution: str | None
+    public_summary: str | None = Field(None, description="what the public Open311 listing shows of the case")
     satisfaction: int | None
     due_at: datetime | None
     feedback_due_at: datetime | None
@@ -220,16 +221,16 @@ class Open311Request(BaseModel):
 
     service_request_id: str
     status: str = Field(description="open or closed")
-    status_notes: str
+    status_notes: str = Field(description="the case's state")
     service_name: str
     service_code: str
-    description: str
+    description: str = Field(description="the summary staff marked public, or else the service's name")
     agency_responsible: str
     service_notice: str | None
     requested_datetime: str | None
     updated_datetime: str | None
     expected_datetime: str | None
-    address: str | None
+    address: str | None = Field(description="always null: the reporter's address text is not published")
     address_id: str
     zipcode: str | None
     lat: float | None

@@ -127,6 +127,17 @@ class CaseClosed(Event):
 
 @registry.register
 @dataclass(frozen=True)
+class CasePublicSummarySet(Event):
+    """The text staff chose for the public (Open311) listing in place of the reporter's own words."""
+
+    case_id: str
+    text: str
+    by: str
+    at: datetime
+
+
+@registry.register
+@dataclass(frozen=True)
 class CaseEscalated(Event):
     case_id: str
     from_level: str
@@ -235,6 +246,7 @@ CASE_EVENTS: tuple[type[Event], ...] = (
     CaseClosed,
     CaseEscalated,
     IncentiveEarned,
+    CasePublicSummarySet,
 )
 VISIT_EVENTS: tuple[type[Event], ...] = (VisitRecorded, VisitFindingRecorded)
 DISPUTE_EVENTS: tuple[type[Event], ...] = (

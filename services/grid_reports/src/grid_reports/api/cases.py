@@ -22,6 +22,7 @@ from grid_reports.commands import (
     RejectCase,
     ReportCase,
     ResolveCase,
+    SetPublicSummary,
     StartCase,
 )
 from grid_reports.domain.rules import KINDS, choice_pattern
@@ -86,6 +87,15 @@ async def give_feedback(case_id: str, body: GiveFeedback, dispatch: Dispatch) ->
 )
 async def close_case(case_id: str, dispatch: Dispatch) -> JSONResponse:
     return await dispatch(CloseCase(case_id=case_id), status_code=200)
+
+
+@router.post(
+    "/{case_id}/public-summary",
+    response_model=CaseReply,
+    summary="The text the public Open311 listing shows for the case (no phone or ID number)",
+)
+async def set_public_summary(case_id: str, body: SetPublicSummary, dispatch: Dispatch) -> JSONResponse:
+    return await dispatch(body.targeting(case_id=case_id), status_code=200)
 
 
 # queries ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from doorstep_contracts.grid_reports import (
     CaseEscalated,
     CaseFeedbackGiven,
     CaseMerged,
+    CasePublicSummarySet,
     CaseRejected,
     CaseReopened,
     CaseReported,
@@ -35,6 +36,7 @@ from grid_reports.domain.rules import (
     STEP_OF_STATE,
     Policy,
     check_place,
+    check_public_text,
     clean_text,
     escalation_target,
     kind_of,
@@ -264,6 +266,12 @@ class Case(Aggregate):
         if points and self.reporter_id:
             self._record(IncentiveEarned(self.id, self.reporter_id, self.source, points, self.community_code))
 
+    def set_public_summary(self, *, text: str, by: str, now: datetime) -> None:
+        """What the public listing says of the case; the reporter's own words never go there."""
+        text = clean_text(text, "text", max_length=500)
+        check_public_text(text, "text")
+        self._record(CasePublicSummarySet(self.id, text, by, now))
+
     # deadlines ---------------------------------------------------------------------
 
     def escalate(self, *, now: datetime, policy: Policy) -> None:
@@ -320,5 +328,5 @@ class Case(Aggregate):
                 self.state = "closed"
             case CaseEscalated():
                 self.level, self.due_at = event.to_level, event.due_at
-            case IncentiveEarned():
+            case IncentiveEarned() | CasePublicSummarySet():
                 pass

@@ -9,6 +9,8 @@ without settings or I/O.
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -79,6 +81,23 @@ def clean_text(value: str, field: str, *, max_length: int, required: bool = True
     if len(value) > max_length:
         raise InvalidInput(f"at most {max_length} characters", field=field)
     return value
+
+
+# a mainland mobile number (11 digits from 13-19) or a resident ID number (18 characters; the
+# old 15-digit numbers are not looked for, a grid's code has 15 digits too), once blanks and
+# dashes between digits are taken out
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dX](?![\dX])")
+_DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-]+(?=[\dX])")
+
+
+def check_public_text(value: str, field: str) -> None:
+    """Text meant for the public names no phone or ID number (full-width digits count too)."""
+    plain = _DIGIT_GAPS.sub("", unicodedata.normalize("NFKC", value).upper())
+    if _MOBILE.search(plain):
+        raise InvalidInput("must not contain a phone number", field=field)
+    if _ID_NUMBER.search(plain):
+        raise InvalidInput("must not contain an ID number", field=field)
 
 
 def check_place(community_code: str, grid_code: str | None) -> None:
