@@ -89,7 +89,7 @@ def json_text(value: Any) -> str:
 class Database:
     def __init__(self, url: str, *, echo: bool = False, scratch: bool = False) -> None:
         """`scratch`: a SQLite file whose loss in a crash costs nothing (a rebuild's shadow):
-        no write-ahead log to copy back on close, no fsync."""
+        no fsync, no checkpoints while it is written."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -287,9 +287,13 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def _scratch_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Write-ahead log, so the shadow's readers (a runner's applied-versions poll) never
+    block its writer; no fsync and no checkpoint while it is built: a crash loses only
+    the shadow, which is built again, and the log is folded in once, when it closes."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA main.journal_mode=MEMORY")
+    cursor.execute("PRAGMA main.journal_mode=WAL")
     cursor.execute("PRAGMA main.synchronous=OFF")
+    cursor.execute("PRAGMA main.wal_autocheckpoint=0")
     cursor.execute("PRAGMA main.cache_size=-262144")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
