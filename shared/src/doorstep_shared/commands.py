@@ -128,14 +128,9 @@ class Dispatcher:
 
     async def __call__(self, cmd: Command, *, status_code: int = 201, retries: int | None = None) -> JSONResponse:
         """Run `cmd`; `retries` (default: the service's `command_retries`) re-runs it after a lost race."""
-        runtime, actor = self.runtime, self.principal
-        handler, now, deps = runtime.handlers[type(cmd)], runtime.now(), runtime.deps
-
-        async def run(uow: UnitOfWork) -> CommandResult:
-            return await handler(cmd, Context(uow=uow, actor=actor, now=now, deps=deps))
-
+        runtime = self.runtime
         return await runtime.command(
-            run,
+            runtime.handling(cmd, self.principal),
             principal=self.principal,
             request=self.request,
             payload=cmd.model_dump(mode="json"),

@@ -119,6 +119,15 @@ class Projection:
 
         return deco
 
+    async def apply_batch(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        """Apply a batch's events in order between its hooks, their row writes queued and
+        written per statement shape (`deferred_upserts`)."""
+        async with deferred_upserts(session):
+            await self.start_batch(session, envelopes)
+            for env in envelopes:
+                await self.apply(session, env)
+            await self.end_batch(session)
+
     async def apply(self, session: AsyncSession, env: Envelope) -> None:
         handler = self.handlers.get(env.event_type)
         if handler is not None:
@@ -380,11 +389,7 @@ class ProjectionRunner:
                     "version": env.sequence,
                     "position": env.position,
                 }
-            async with deferred_upserts(session):
-                await self.projection.start_batch(session, todo)
-                for env in todo:
-                    await self.projection.apply(session, env)
-                await self.projection.end_batch(session)
+            await self.projection.apply_batch(session, todo)
             applied_count = len(todo)
             if records:
                 await self._save_offsets(session, records, epochs or {})

@@ -15,7 +15,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from doorstep_shared.eventstore import EventStore, decoded
 from doorstep_shared.messaging import Envelope, topic_name
 from doorstep_shared.projections import ProjectionRunner
-from doorstep_shared.writes import deferred_upserts
 
 
 @dataclasses.dataclass
@@ -91,11 +90,7 @@ class ShadowRunner(ProjectionRunner):
         rows the event-by-event path would have written.
         """
         async with self.db.transaction() as session:
-            async with deferred_upserts(session):
-                await self.projection.start_batch(session, envelopes)
-                for env in envelopes:
-                    await self.projection.apply(session, env)
-                await self.projection.end_batch(session)
+            await self.projection.apply_batch(session, envelopes)
             await session.execute(tracked, bounds)
         self.progress.events += len(envelopes)
         self.progress.tick()

@@ -311,18 +311,22 @@ class Runtime:
         headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
         return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
 
-    async def run(self, cmd: Command, *, reason: str) -> CommandResult:
-        """Run a command the service gives itself (seeding, a timer), outside any request:
-        the same handler and transaction as over HTTP, with no actor (`ctx.actor` is None)."""
+    def handling(self, cmd: Command, actor: Principal | None) -> Handler:
+        """`cmd`'s registered handler, given its context, as a unit of work runs it."""
         handler, now, deps = self.handlers[type(cmd)], self.now(), self.deps
 
         async def run(uow: UnitOfWork) -> CommandResult:
-            return await handler(cmd, Context(uow=uow, actor=None, now=now, deps=deps))
+            return await handler(cmd, Context(uow=uow, actor=actor, now=now, deps=deps))
 
+        return run
+
+    async def run(self, cmd: Command, *, reason: str) -> CommandResult:
+        """Run a command the service gives itself (seeding, a timer), outside any request:
+        the same handler and transaction as over HTTP, with no actor (`ctx.actor` is None)."""
         reply = await execute(
             self.db,
             self.store,
-            run,
+            self.handling(cmd, None),
             meta={"actor": self.name, "command": reason},
             after_commit=self.relay.notify,
         )
